@@ -1,0 +1,32 @@
+# storebot: `make demo` runs the demo store; `make test` runs the tests.
+# Both bootstrap .venv from scratch on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test install lint bench clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	HF_HUB_OFFLINE=1 $(VENV)/bin/storebot demo
+
+test: install
+	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check storebot tests bench fixtures
+
+bench: install
+	$(PY) bench/sync.py
+
+clean:
+	rm -rf $(VENV) .storebot .pytest_cache

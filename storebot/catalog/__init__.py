@@ -1,0 +1,1 @@
+"""The catalog: products, variants, reviews and policies, their feeds, and sync."""

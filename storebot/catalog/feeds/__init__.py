@@ -1,0 +1,1 @@
+"""Feed parsers (placeholder; being written)."""

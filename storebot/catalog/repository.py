@@ -1,0 +1,97 @@
+"""Reading a store's catalog back out of Redis.
+
+Records live in one hash per collection (``storebot:{store}:products``,
+``...:reviews``, ``...:policies``) as JSON; see :mod:`storebot.catalog.sync`
+for how they get there.
+
+Example:
+    >>> catalog = CatalogRepository(redis.Redis(), StoreKeys("storebot", "demo"))  # doctest: +SKIP
+    >>> catalog.get_product("1001").title  # doctest: +SKIP
+    'Ridge Shell Rain Jacket'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+
+from storebot.catalog.models import Policy, Product, Review
+from storebot.catalog.ratings import get_ratings
+from storebot.errors import NotFound
+from storebot.keys import StoreKeys
+
+
+class CatalogRepository:
+    """Read access to one store's products, reviews and policies."""
+
+    def __init__(self, client: redis.Redis, keys: StoreKeys) -> None:
+        self.redis = client
+        self.keys = keys
+
+    def count(self, kind: str = "products") -> int:
+        return int(self.redis.hlen(self.keys(kind)))
+
+    def version(self, kind: str = "products") -> int:
+        return int(self.redis.get(self.keys("version", kind)) or 0)
+
+    def get_product(self, product_id: str) -> Product:
+        products = self.get_products([product_id])
+        if not products:
+            raise NotFound(f"No product {product_id!r} in this store.")
+        return products[0]
+
+    def get_products(self, product_ids: list[str]) -> list[Product]:
+        """Products by id, in the order asked, skipping unknown ids; ratings merged in."""
+        if not product_ids:
+            return []
+        raws = self.redis.hmget(self.keys("products"), product_ids)
+        ratings = get_ratings(self.redis, self.keys, product_ids)
+        products = []
+        for pid, raw in zip(product_ids, raws, strict=True):
+            if raw is None:
+                continue
+            product = Product.from_dict(json.loads(raw))
+            if pid in ratings and not product.rating_count:
+                product.rating_avg = ratings[pid]["avg"]
+                product.rating_count = int(ratings[pid]["count"])
+            products.append(product)
+        return products
+
+    def iter_products(self, batch: int = 500) -> Iterator[Product]:
+        for _pid, raw in self.redis.hscan_iter(self.keys("products"), count=batch):
+            yield Product.from_dict(json.loads(raw))
+
+    def product_ids(self) -> list[str]:
+        return sorted(k.decode() for k in self.redis.hkeys(self.keys("products")))
+
+    def page(self, kind: str, *, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        """A stable, id-ordered page of records for the API."""
+        ids = sorted(k.decode() for k in self.redis.hkeys(self.keys(kind)))
+        chosen = ids[offset : offset + limit]
+        if kind == "products":
+            items = [p.to_dict() for p in self.get_products(chosen)]
+        else:
+            raws = self.redis.hmget(self.keys(kind), chosen) if chosen else []
+            items = [json.loads(r) for r in raws if r is not None]
+        next_offset = offset + limit if offset + limit < len(ids) else None
+        return {"items": items, "total": len(ids), "offset": offset, "limit": limit, "next_offset": next_offset}
+
+    def reviews_for(self, product_id: str) -> list[Review]:
+        ids = sorted(m.decode() for m in self.redis.smembers(self.keys("product_reviews", product_id)))
+        if not ids:
+            return []
+        raws = self.redis.hmget(self.keys("reviews"), ids)
+        reviews = [Review.from_dict(json.loads(r)) for r in raws if r is not None]
+        return sorted(reviews, key=lambda r: (r.date, r.id), reverse=True)
+
+    def policies(self) -> list[Policy]:
+        raws = self.redis.hvals(self.keys("policies"))
+        return sorted((Policy.from_dict(json.loads(r)) for r in raws), key=lambda p: p.id)
+
+    def pending_changes(self, kind: str = "products") -> dict[str, str]:
+        """Ids touched since the indexer last drained them: ``id -> upsert|delete``."""
+        raw = self.redis.hgetall(self.keys("changes", kind))
+        return {k.decode(): v.decode() for k, v in raw.items()}

@@ -1,0 +1,69 @@
+"""`storebot serve`, `worker`, `beat`: the long-running processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from storebot.cli import Context, cli, pass_context
+
+
+def _celery(ctx: Context) -> Any:
+    from storebot.app import create_app
+
+    ctx.export_redis_url()
+    return create_app().extensions["celery"]
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on [STOREBOT_HOST].")
+@click.option("--port", type=int, default=None, help="Port [STOREBOT_PORT].")
+@click.option("--workers", default=1, show_default=True, help="Processes (each loads its own models).")
+@click.option("--threads", default=8, show_default=True, help="Threads per process.")
+@pass_context
+def serve(ctx: Context, host: str | None, port: int | None, workers: int, threads: int) -> None:
+    """Run the web server (gunicorn) for the API, the widget and the storefront."""
+    from gunicorn.app.base import BaseApplication
+
+    ctx.export_redis_url()
+    bind = f"{host or ctx.settings['HOST']}:{port or ctx.settings['PORT']}"
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
+                               "accesslog": "-", "timeout": 120, "graceful_timeout": 10}.items():  # fmt: skip
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from storebot.app import create_app
+
+            return create_app()
+
+    click.echo(f"storebot serving on http://{bind}")
+    Server().run()
+
+
+@cli.command()
+@click.option("--concurrency", type=int, default=None, help="Worker processes [STOREBOT_WORKER_CONCURRENCY].")
+@click.option("--loglevel", default="info", show_default=True)
+@click.option("--pool", default="prefork", show_default=True, help="Celery pool: prefork, solo or threads.")
+@pass_context
+def worker(ctx: Context, concurrency: int | None, loglevel: str, pool: str) -> None:
+    """Run a Celery worker for sync, indexing and the other slow work."""
+    celery_app = _celery(ctx)
+    concurrency = concurrency or int(ctx.settings["WORKER_CONCURRENCY"])
+    celery_app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}"])
+
+
+@cli.command()
+@click.option("--loglevel", default="info", show_default=True)
+@pass_context
+def beat(ctx: Context, loglevel: str) -> None:
+    """Run Celery beat, which schedules the periodic tasks."""
+    celery_app = _celery(ctx)
+    schedule = str(ctx.services.data_dir / "celerybeat-schedule")
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+
+
+from storebot.cli import demo  # noqa: E402,F401

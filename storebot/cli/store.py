@@ -1,0 +1,72 @@
+"""`storebot store ...`: create stores, list them, rotate keys, set origins."""
+
+from __future__ import annotations
+
+import click
+
+from storebot.cli import Context, cli, pass_context
+
+
+@cli.group()
+def store() -> None:
+    """Create and manage stores (tenants) and their keys."""
+
+
+@store.command("create")
+@click.argument("name")
+@click.option("--origin", "origins", multiple=True, help="Allowed storefront origin (repeatable).")
+@click.option("--id", "store_id", help="Store id (default: derived from NAME).")
+@pass_context
+def create(ctx: Context, name: str, origins: tuple[str, ...], store_id: str | None) -> None:
+    """Create a store and print its keys. The secret key is shown only once."""
+    created, secret = ctx.services.stores.create(name, list(origins), store_id=store_id)
+    click.echo(f"Created store {created.id!r} ({created.name}).")
+    click.echo(f"  publishable key (widget):   {created.publishable_key}")
+    click.echo(f"  secret key (merchant API):  {secret}")
+    click.secho("  Save the secret key now: storebot keeps only its hash.", fg="yellow")
+    click.echo(f"  allowed origins: {', '.join(created.origins) or '(none: add with `storebot store origins`)'}")
+
+
+@store.command("list")
+@pass_context
+def list_stores(ctx: Context) -> None:
+    """List stores with their publishable keys and origins."""
+    stores = ctx.services.stores.list()
+    if not stores:
+        click.echo('No stores. Create one with `storebot store create "My Shop"`.')
+    for s in stores:
+        counts = ctx.services.catalog(s.id)
+        click.echo(f"{s.id}\t{s.name}\t{s.publishable_key}\t{counts.count('products')} products\t"
+                   f"{', '.join(s.origins) or '-'}")  # fmt: skip
+
+
+@store.command("rotate-key")
+@click.argument("store_id")
+@pass_context
+def rotate_key(ctx: Context, store_id: str) -> None:
+    """Issue a new secret key; the old one stops working at once."""
+    secret = ctx.services.stores.rotate_secret(store_id)
+    click.echo(f"New secret key for {store_id}: {secret}")
+
+
+@store.command("origins")
+@click.argument("store_id")
+@click.argument("origins", nargs=-1, required=True)
+@pass_context
+def set_origins(ctx: Context, store_id: str, origins: tuple[str, ...]) -> None:
+    """Replace the store's allowed origins."""
+    updated = ctx.services.stores.set_origins(store_id, list(origins))
+    click.echo(f"{store_id} allows: {', '.join(updated.origins)}")
+
+
+@store.command("delete")
+@click.argument("store_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def delete(ctx: Context, store_id: str, yes: bool) -> None:
+    """Delete a store and all of its data."""
+    ctx.services.stores.get(store_id)
+    if not yes:
+        click.confirm(f"Delete store {store_id!r} and all its data?", abort=True)
+    removed = ctx.services.stores.delete(store_id)
+    click.echo(f"Deleted {store_id} ({removed} keys).")

@@ -1,0 +1,99 @@
+"""The one place where configuration becomes objects, lazily and once per process.
+
+Heavy or stateful things (the Redis connection, the embedded redis-server,
+later the embedding model, the index and the LLM) are built on first use, so
+that a Celery worker builds them after it forks, never before.
+
+Example:
+    >>> services = Services(load_settings({"REDIS_URL": "redis://localhost:6379/0"}))  # doctest: +SKIP
+    >>> services.catalog("demo").count()  # doctest: +SKIP
+    160
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from storebot.catalog.jobs import JobStore
+from storebot.catalog.repository import CatalogRepository
+from storebot.catalog.uploads import UploadStore
+from storebot.embedded_redis import EmbeddedRedis
+from storebot.errors import RedisUnavailable
+from storebot.keys import StoreKeys
+from storebot.stores import StoreRegistry
+
+
+class Services:
+    """Lazily built, process-wide objects, configured from a settings dict."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.embedded_redis: EmbeddedRedis | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.settings["DATA_DIR"])
+
+    @cached_property
+    def redis_url(self) -> str:
+        """``REDIS_URL``, or the URL of the embedded redis-server (started if needed)."""
+        if self.settings.get("REDIS_URL"):
+            return str(self.settings["REDIS_URL"])
+        self.embedded_redis = EmbeddedRedis(
+            self.data_dir / "redis", binary=self.settings.get("REDIS_SERVER_BIN", "")
+        )
+        return self.embedded_redis.start()
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        client = redis.Redis.from_url(self.redis_url, health_check_interval=30)
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            raise RedisUnavailable(
+                f"Cannot reach Redis at {_redact(self.redis_url)}: {exc}.",
+                fix="Check that it is running and REDIS_URL is right, or unset REDIS_URL to use "
+                "storebot's embedded Redis.",
+            ) from exc
+        return client
+
+    @property
+    def prefix(self) -> str:
+        return str(self.settings["KEY_PREFIX"])
+
+    @cached_property
+    def stores(self) -> StoreRegistry:
+        return StoreRegistry(self.redis, prefix=self.prefix)
+
+    def keys(self, store_id: str) -> StoreKeys:
+        return StoreKeys(self.prefix, store_id)
+
+    def jobs(self, store_id: str) -> JobStore:
+        return JobStore(
+            self.redis,
+            self.keys(store_id),
+            max_errors=int(self.settings["MAX_ROW_ERRORS"]),
+            ttl=int(self.settings["JOB_TTL_DAYS"]) * 86400,
+        )
+
+    def uploads(self, store_id: str) -> UploadStore:
+        return UploadStore(self.redis, self.keys(store_id), max_bytes=int(self.settings["MAX_UPLOAD_MB"]) << 20)
+
+    def catalog(self, store_id: str) -> CatalogRepository:
+        return CatalogRepository(self.redis, self.keys(store_id))
+
+    def close(self) -> None:
+        if self.embedded_redis is not None:
+            self.embedded_redis.stop()
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a Redis URL before it reaches a message."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1) if "://" in url else ("redis", url)
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"

@@ -1,0 +1,1 @@
+"""HTML pages: the demo storefront."""
