@@ -56,10 +56,17 @@ class Variant:
             self.availability = "out_of_stock" if self.stock == 0 else "in_stock"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["price"] = money_to_str(self.price)
-        data["sale_price"] = money_to_str(self.sale_price)
-        return data
+        return {
+            "id": self.id,
+            "sku": self.sku,
+            "title": self.title,
+            "options": dict(self.options),
+            "price": money_to_str(self.price),
+            "sale_price": money_to_str(self.sale_price),
+            "stock": self.stock,
+            "availability": self.availability,
+            "image": self.image,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Variant:
@@ -125,7 +132,12 @@ class Product:
         return self.sale_price if self.sale_price is not None else self.price
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Written out rather than dataclasses.asdict: sync calls this per row and asdict deep-copies.
+        data = {f: getattr(self, f) for f in _SCALAR_PRODUCT_FIELDS}
+        data["category"] = list(self.category)
+        data["tags"] = list(self.tags)
+        data["attributes"] = dict(self.attributes)
+        data["images"] = list(self.images)
         data["price"] = money_to_str(self.price)
         data["sale_price"] = money_to_str(self.sale_price)
         data["variants"] = [v.to_dict() for v in self.variants]
@@ -142,6 +154,12 @@ class Product:
 
     def content_hash(self) -> str:
         return content_hash(self.to_dict())
+
+
+_SCALAR_PRODUCT_FIELDS = (
+    "id", "title", "description", "description_html", "brand", "currency", "availability", "stock", "url",
+    "rating_avg", "rating_count",
+)  # fmt: skip
 
 
 @dataclass

@@ -33,6 +33,7 @@ import redis
 from storebot.catalog.commit import COLLECTIONS, CommitResult, Staging, commit_staged
 from storebot.catalog.feeds import ParsedRow, RowError, parse_feed
 from storebot.catalog.jobs import SyncCounts
+from storebot.catalog.models import content_hash
 from storebot.catalog.ratings import refresh_ratings
 from storebot.errors import FeedError, StorebotError
 from storebot.keys import StoreKeys
@@ -182,7 +183,7 @@ def _stage(
             batch_errors.extend(errors or [RowError(line=row.line, field=None, message="unreadable row")])
             continue
         data = record.to_dict()
-        digest = record.content_hash()
+        digest = content_hash(data)
         batch.append((record.id, _dumps(data), digest))
         if len(batch) >= options.batch_size:
             flush()
