@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    services = Services(settings)
+    services = Services(app.config)  # one dict: tests and views see the same settings
     app.extensions["storebot"] = services
 
     from storebot.worker import celery_init_app

@@ -68,6 +68,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_ROW_ERRORS", 1000, "Row errors kept per sync job (the total is always counted).", int),
     Setting("JOB_TTL_DAYS", 7, "How long finished sync jobs and their errors are kept.", int),
     Setting("SYNC_BATCH_SIZE", 500, "Records staged per Redis round trip during a sync.", int),
+    Setting(
+        "EMBEDDING_MODEL",
+        "all-MiniLM-L6-v2",
+        "Sentence-transformers model for search: the bundled all-MiniLM-L6-v2, or a local model directory.",
+    ),
+    Setting("INDEX_AFTER_SYNC", True, "Queue a search-index update after each sync that changed something.", _bool),
+    Setting("SEARCH_LIMIT_MAX", 50, "Most results one search request may ask for.", int),
     Setting("HOST", "127.0.0.1", "Address `storebot serve` listens on."),
     Setting("PORT", 8000, "Port `storebot serve` listens on.", int),
     Setting("WORKER_CONCURRENCY", 1, "Celery worker processes started by `storebot worker`.", int),

@@ -12,9 +12,10 @@ Example:
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -25,6 +26,10 @@ from storebot.embedded_redis import EmbeddedRedis
 from storebot.errors import RedisUnavailable
 from storebot.keys import StoreKeys
 from storebot.stores import StoreRegistry
+
+if TYPE_CHECKING:
+    from storebot.retrieval.embeddings import SentenceTransformerEmbeddings
+    from storebot.retrieval.indexer import LiveIndexes
 
 
 class Services:
@@ -85,6 +90,26 @@ class Services:
 
     def catalog(self, store_id: str) -> CatalogRepository:
         return CatalogRepository(self.redis, self.keys(store_id))
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbeddings:
+        """The embedding model (loaded on first use) with the Redis embedding cache."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are bundled; never reach for the hub
+        from storebot.retrieval.embeddings import RedisEmbeddingCache, SentenceTransformerEmbeddings
+
+        return SentenceTransformerEmbeddings(
+            self.settings["EMBEDDING_MODEL"], cache=RedisEmbeddingCache(self.redis, prefix=self.prefix)
+        )
+
+    @property
+    def index_root(self) -> Path:
+        return self.data_dir / "indexes"
+
+    @cached_property
+    def indexes(self) -> LiveIndexes:
+        from storebot.retrieval.indexer import LiveIndexes
+
+        return LiveIndexes(self.redis, self.prefix, self.index_root, self.embedder)
 
     def close(self) -> None:
         if self.embedded_redis is not None:

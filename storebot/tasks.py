@@ -8,6 +8,7 @@ from celery import shared_task
 from flask import current_app
 
 from storebot.catalog.ingest import run_sync_job
+from storebot.retrieval.indexer import update_index as update_store_index
 from storebot.services import Services
 
 
@@ -15,9 +16,13 @@ def _services() -> Services:
     return current_app.extensions["storebot"]  # type: ignore[no-any-return]
 
 
+def _send(name: str, *args: Any) -> None:
+    current_app.extensions["celery"].send_task(name, args=list(args))
+
+
 @shared_task(name="storebot.sync_catalog", acks_late=True)
 def sync_catalog(store_id: str, job_id: str) -> dict[str, Any]:
-    """Run sync job ``job_id`` of store ``store_id`` (a no-op if it already finished)."""
+    """Run sync job ``job_id`` of store ``store_id`` (a no-op if it already finished), then reindex."""
     services = _services()
     job = run_sync_job(
         services.redis,
@@ -27,4 +32,19 @@ def sync_catalog(store_id: str, job_id: str) -> dict[str, Any]:
         job_id,
         batch_size=int(services.settings["SYNC_BATCH_SIZE"]),
     )
-    return {"state": job["state"], "counts": job["counts"]}
+    counts = job["counts"]
+    changed = counts["added"] + counts["updated"] + counts["deleted"]
+    if job["state"] == "succeeded" and changed and services.settings["INDEX_AFTER_SYNC"]:
+        _send("storebot.update_index", store_id)
+    return {"state": job["state"], "counts": counts}
+
+
+@shared_task(name="storebot.update_index", acks_late=True)
+def update_index(store_id: str, rebuild: bool = False) -> dict[str, Any]:
+    """Apply the store's pending catalog changes to its search index and publish a new version."""
+    services = _services()
+    services.stores.get(store_id)
+    result = update_store_index(
+        services.redis, services.keys(store_id), services.index_root, services.embedder, rebuild=rebuild
+    )
+    return result.to_dict()

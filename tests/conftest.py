@@ -61,8 +61,11 @@ def app_config(redis_url: str, key_prefix: str, tmp_path: Path) -> dict[str, obj
 
 
 @pytest.fixture
-def app(app_config: dict[str, object]) -> Flask:
-    return create_app(app_config)
+def app(app_config: dict[str, object], embedder) -> Flask:  # type: ignore[no-untyped-def]
+    """The app, with the session's embedding model plugged in so that no test reloads it."""
+    app = create_app(app_config)
+    app.extensions["storebot"].__dict__["embedder"] = embedder
+    return app
 
 
 @pytest.fixture
@@ -104,5 +107,14 @@ def celery_worker(app: Flask) -> Iterator[object]:
     from celery.contrib.testing.worker import start_worker
 
     celery_app = app.extensions["celery"]
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=120) as worker:
         yield worker
+
+
+@pytest.fixture(scope="session")
+def embedder(redis_url: str):  # type: ignore[no-untyped-def]
+    """The real bundled MiniLM, loaded once per test session, caching vectors in the test Redis."""
+    from storebot.retrieval.embeddings import RedisEmbeddingCache, SentenceTransformerEmbeddings
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    return SentenceTransformerEmbeddings(cache=RedisEmbeddingCache(redis.Redis.from_url(redis_url), prefix="testcache"))

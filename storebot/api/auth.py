@@ -62,3 +62,57 @@ def enqueue(task_name: str, *args: Any) -> None:
         raise RedisUnavailable(
             "Could not queue the job: the task broker is unreachable.", fix="Check REDIS_URL and that Redis runs."
         ) from exc
+
+
+def require_publishable_key(view: F) -> F:
+    """Resolve a publishable key (``?key=pk_...`` or ``X-Storebot-Key``) to ``g.store``.
+
+    A request that carries an ``Origin`` header must come from one of the
+    store's allowed origins; the response then gets the CORS headers for it.
+    Secret keys are refused here so that they never end up in a web page.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.args.get("key", "") or _bearer()
+        if key.startswith("sk_"):
+            raise Forbidden(
+                "Secret keys must not be used from a browser.",
+                fix="Use the store's publishable key (pk_...) here, and rotate the secret if it was exposed.",
+            )
+        if not key:
+            raise Unauthorized("A publishable key is required.", fix="Pass ?key=pk_... or the X-Storebot-Key header.")
+        store = services().stores.by_publishable_key(key)
+        origin = request.headers.get("Origin")
+        if origin and not store.allows_origin(origin):
+            raise Forbidden(
+                f"Origin {origin} is not allowed for this store.",
+                fix=f"Add it with `storebot store origins {store.id} {origin} ...`.",
+            )
+        g.store = store
+        g.cors_origin = origin
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def add_cors_headers(response: Any) -> Any:
+    """After-request hook: CORS for requests a publishable-key view accepted."""
+    origin = g.get("cors_origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+def answer_preflight() -> Any:
+    """Before-request hook: answer CORS preflights; the origin is checked on the real request."""
+    if request.method != "OPTIONS" or not request.headers.get("Origin"):
+        return None
+    response = current_app.make_default_options_response()
+    response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Storebot-Key"
+    response.headers["Access-Control-Max-Age"] = "600"
+    response.headers["Vary"] = "Origin"
+    return response

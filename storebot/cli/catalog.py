@@ -38,9 +38,10 @@ def _parse_map(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--currency", default="USD", show_default=True, help="Currency when the feed names none.")
 @click.option("--base-url", default="", help="Storefront URL for product links (Shopify feeds).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @pass_context
 def sync(ctx: Context, feed: Path, store_id: str, kind: str, fmt: str, full: bool, mapping: tuple[str, ...],
-         currency: str, base_url: str, quiet: bool) -> None:  # fmt: skip
+         currency: str, base_url: str, quiet: bool, no_index: bool) -> None:  # fmt: skip
     """Sync a feed file into a store's catalog, with a progress bar.
 
     \b
@@ -70,7 +71,13 @@ def sync(ctx: Context, feed: Path, store_id: str, kind: str, fmt: str, full: boo
     with feed.open("rb") as handle:
         run_sync(services.redis, services.keys(store_id), jobs, job_id, handle, options, on_progress)
     bar.close()
-    _report(jobs.get(job_id))
+    job = jobs.get(job_id)
+    _report(job)
+    changed = sum(job["counts"][k] for k in ("added", "updated", "deleted"))
+    if changed and not no_index:
+        from storebot.cli.search import run_index_update
+
+        run_index_update(ctx, store_id, rebuild=False)
 
 
 def _report(job: dict) -> None:  # type: ignore[type-arg]

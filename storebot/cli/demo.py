@@ -17,6 +17,7 @@ import click
 from storebot.catalog.ingest import SNIFF_BYTES, resolve_format, run_sync
 from storebot.catalog.sync import SyncOptions
 from storebot.cli import Context, cli, pass_context
+from storebot.cli.search import run_index_update
 from storebot.errors import StorebotError
 
 DEMO_STORE = "demo"
@@ -86,6 +87,8 @@ def demo(ctx: Context, port: int | None, fixtures: Path, no_worker: bool) -> Non
     keys = _demo_store(ctx, port)
     click.echo("Loading the demo catalog:")
     _load_fixtures(ctx, fixtures)
+    click.echo("Indexing (the first run embeds every product; later runs reuse cached vectors):")
+    run_index_update(ctx, DEMO_STORE, rebuild=False)
 
     env = {**os.environ, "REDIS_URL": redis_url}
     base = [sys.executable, "-m", "storebot"]

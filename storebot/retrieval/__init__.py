@@ -1,0 +1,1 @@
+"""Retrieval: embeddings, the hnswlib vector store, keyword search, filters and hybrid ranking."""

@@ -1,0 +1,92 @@
+"""What gets indexed: the text of a product, a review passage, a policy passage.
+
+A product's text leads with what shoppers search for (title, brand, category,
+key attributes, variant options) and ends with the description, cut so the
+whole fits the embedding model's window (256 word pieces for MiniLM; words
+are a safe proxy at about 1.3 pieces each).
+
+Example:
+    >>> p = Product(id="1", title="Ridge Shell", brand="Alder", category=["Apparel", "Jackets"],
+    ...             attributes={"waterproof_rating": "20000 mm"}, description="A light shell.")
+    >>> product_text(p)
+    'Ridge Shell. Alder. Apparel > Jackets. waterproof rating: 20000 mm. A light shell.'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from storebot.catalog.models import Policy, Product, Review
+
+MAX_WORDS = 180  # ~240 word pieces: inside MiniLM's 256 with room for the header
+PASSAGE_WORDS = 120
+
+
+def _attributes(product: Product) -> str:
+    return ". ".join(f"{k.replace('_', ' ')}: {v}" for k, v in product.attributes.items() if v)
+
+
+def _options(product: Product) -> str:
+    values: dict[str, list[str]] = {}
+    for variant in product.variants:
+        for name, value in variant.options.items():
+            seen = values.setdefault(name, [])
+            if value and value not in seen:
+                seen.append(value)
+    return ". ".join(f"{name}: {', '.join(vals)}" for name, vals in values.items())
+
+
+def clip_words(text: str, limit: int) -> str:
+    words = text.split()
+    return text if len(words) <= limit else " ".join(words[:limit])
+
+
+def product_text(product: Product, max_words: int = MAX_WORDS) -> str:
+    """The product's full text for the embedding model, within its window."""
+    head = [product.title, product.brand, " > ".join(product.category), _attributes(product), _options(product)]
+    header = ". ".join(part for part in head if part)
+    room = max(max_words - len(header.split()), 0)
+    description = clip_words(product.description, room) if room else ""
+    return f"{header}. {description}".strip() if description else header + "."
+
+
+def product_fields(product: Product) -> dict[str, str]:
+    """The product's text by field, for field-weighted keyword search."""
+    return {
+        "title": product.title,
+        "brand": product.brand,
+        "category": " ".join(product.category),
+        "attributes": " ".join([_attributes(product), _options(product), " ".join(product.tags)]),
+        "description": product.description,
+    }
+
+
+def review_passage(review: Review) -> str:
+    body = clip_words(review.body, PASSAGE_WORDS)
+    return f"{review.title}. {body}".strip(". ") if review.title else body
+
+
+def policy_passages(policy: Policy, words: int = PASSAGE_WORDS) -> Iterator[tuple[str, str]]:
+    """Split a policy into passages of about ``words`` words on paragraph bounds: (passage id, text)."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", policy.body) if p.strip()]
+    chunk: list[str] = []
+    count, index = 0, 0
+    for paragraph in paragraphs:
+        size = len(paragraph.split())
+        if chunk and count + size > words:
+            yield f"{policy.id}#{index}", f"{policy.title}: " + "\n".join(chunk)
+            chunk, count, index = [], 0, index + 1
+        chunk.append(paragraph)
+        count += size
+    if chunk:
+        yield f"{policy.id}#{index}", f"{policy.title}: " + "\n".join(chunk)
+
+
+def title_text(product: Product) -> str:
+    """The short text of the title vector: what the product is called and who makes it."""
+    return f"{product.title}. {product.brand}".rstrip(". ") if product.brand else product.title
+
+
+PRODUCT_VECTOR_FIELDS: dict[str, Callable[[Product], str]] = {"text": product_text, "title": title_text}
+"""The vector fields of a product, by the signal names the hybrid ranker weighs."""

@@ -1,0 +1,231 @@
+"""Product search: parse the query, rank hybrid, apply commerce filters, relax when empty.
+
+1. :func:`~storebot.retrieval.query.parse_query` turns "waterproof jacket under
+   $150 in medium" into search text and typed filters (explicit API filters win).
+2. :class:`~storebot.retrieval.fusion.HybridRanker` ranks keyword and vector
+   candidates together.
+3. Filters are checked on the ranked candidates, variant by variant, so "blue,
+   size M" returns the matching variant. When too few candidates pass, the
+   whole catalog is filtered and ranked; when nothing passes, filters are
+   relaxed in :data:`~storebot.retrieval.relax.RELAXATION_ORDER` and the result
+   says which were relaxed.
+
+Example:
+    >>> result = search_products(live_indexes, catalog, "demo", "rain jacket under $150 in M")  # doctest: +SKIP
+    >>> result.hits[0].variant.options                                                       # doctest: +SKIP
+    {'size': 'M', 'color': 'Slate Blue'}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from storebot.catalog.models import Product, Variant
+from storebot.catalog.repository import CatalogRepository
+from storebot.errors import StorebotError
+from storebot.retrieval.filters import FilterMatch, Filters
+from storebot.retrieval.fusion import FusionConfig, HybridRanker
+from storebot.retrieval.index import StoreIndex
+from storebot.retrieval.indexer import LiveIndexes
+from storebot.retrieval.query import ParsedQuery, parse_query
+from storebot.retrieval.relax import relax
+
+CANDIDATES = 120
+SNIPPET_CHARS = 160
+RELEVANCE_FLOOR = 0.4
+"""Hits scoring under this share of the best unfiltered hit are dropped: a filter that everything passes
+("under $100") must not turn a search for shoes into a list of everything cheap."""
+
+
+class IndexNotReady(StorebotError):
+    status = 503
+    code = "index_not_ready"
+
+
+@dataclass
+class SearchHit:
+    """A product found, with the variant that matched the filters and why it ranked."""
+
+    product: Product
+    score: float
+    variant: Variant | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+    matched: dict[str, str] = field(default_factory=dict)
+    highlights: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def price(self) -> Decimal | None:
+        if self.variant is not None and self.variant.price is not None:
+            return self.variant.sale_price if self.variant.sale_price is not None else self.variant.price
+        return self.product.effective_price
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.product
+        return {
+            "id": p.id,
+            "title": p.title,
+            "brand": p.brand,
+            "category": p.category,
+            "url": p.url,
+            "image": p.images[0] if p.images else "",
+            "price": f"{p.price:.2f}" if p.price is not None else None,
+            "sale_price": f"{p.sale_price:.2f}" if p.sale_price is not None else None,
+            "currency": p.currency,
+            "availability": p.availability,
+            "rating_avg": p.rating_avg,
+            "rating_count": p.rating_count,
+            "score": round(self.score, 4),
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
+            "matched_variant": self.variant.to_dict() if self.variant else None,
+            "matched": self.matched,
+            "highlights": self.highlights,
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    parsed: ParsedQuery
+    hits: list[SearchHit]
+    filters: Filters
+    relaxed: list[str] = field(default_factory=list)
+    index_version: int = 0
+
+    @property
+    def filters_applied(self) -> dict[str, Any]:
+        return self.filters.to_dict()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "search_text": self.parsed.search_text,
+            "sort": self.parsed.sort,
+            "filters_applied": self.filters_applied,
+            "relaxed": self.relaxed,
+            "index_version": self.index_version,
+            "items": [hit.to_dict() for hit in self.hits],
+        }
+
+
+def ranker_for(index: StoreIndex, config: FusionConfig | None = None) -> HybridRanker:
+    vectors = {name: store.search_vectors for name, store in index.products.items()}
+    return HybridRanker(index.keyword, vectors, config)
+
+
+def search_products(
+    indexes: LiveIndexes,
+    catalog: CatalogRepository,
+    store_id: str,
+    query: str,
+    *,
+    limit: int = 10,
+    filters: Filters | None = None,
+) -> SearchResult:
+    """Search one store's products; see the module docstring."""
+    query = query.strip()
+    if not query and not filters:
+        raise StorebotError("The search query is empty.", fix="Send q=... with what the shopper typed.")
+    index = indexes.get(store_id)
+    if index is None:
+        raise IndexNotReady(
+            f"Store {store_id!r} has no search index yet.",
+            fix=f"Sync a catalog, or run `storebot index --store {store_id}`.",
+        )
+    parsed = parse_query(query, index.vocabulary)
+    wanted = parsed.filters.merge(filters.resolved(index.vocabulary)) if filters else parsed.filters
+    text = parsed.search_text or query or " ".join(wanted.describe().split())
+    ranker = ranker_for(index)
+    vector = index.embedder.encode_query(text)
+    ranked = ranker.rank(text, vector, k=max(CANDIDATES, limit))
+    floor = ranked[0].score * RELEVANCE_FLOOR if ranked else 0.0
+    ranked = [h for h in ranked if h.score >= floor]
+    hits, relaxed, used = _filtered(ranked, wanted, catalog, limit, ranker, text, vector, index)
+    if parsed.sort:
+        hits = _sorted(hits, parsed.sort)
+    terms = _terms(text)
+    for hit in hits:
+        hit.highlights = highlights(hit.product, terms)
+    return SearchResult(query, parsed, hits[:limit], used, relaxed, index.version)
+
+
+def _filtered(
+    ranked: list[Any], wanted: Filters, catalog: CatalogRepository, limit: int,
+    ranker: HybridRanker, text: str, vector: Any, index: StoreIndex,
+) -> tuple[list[SearchHit], list[str], Filters]:  # fmt: skip
+    products = {p.id: p for p in catalog.get_products([h.id for h in ranked])}
+    if not wanted:
+        return [SearchHit(products[h.id], h.score, signals=h.signals) for h in ranked[:limit] if h.id in products], [], wanted
+    attempts = [(wanted, "")] + list(relax(wanted))
+    notes: list[str] = []
+    for attempt, note in attempts:
+        if note:
+            notes.append(note)
+        hits = _match(ranked, products, attempt)
+        if len(hits) < limit:
+            # The ranked candidates ran short: filter the whole catalog and rank only what passes.
+            passing = {p.id: m for p in index.catalog_snapshot(catalog) if (m := attempt.match(p)) is not None}
+            if passing:
+                # Rank the passing products together with the best unfiltered ones, so that scores keep the
+                # unfiltered scale (fusion normalises per query) and the relevance floor still means something.
+                anchors = {h.id for h in ranked[:limit]}
+                allowed = anchors | passing.keys()
+                reranked = ranker.rank(text, vector, k=limit + len(anchors), allowed=allowed.__contains__)
+                top = reranked[0].score if reranked else 0.0
+                hits = [_hit(h.score, h.signals, passing[h.id]) for h in reranked
+                        if h.id in passing and h.score >= top * RELEVANCE_FLOOR]  # fmt: skip
+        if hits:
+            return hits, notes, attempt
+    return [], notes, wanted
+
+
+def _match(ranked: list[Any], products: dict[str, Product], filters: Filters) -> list[SearchHit]:
+    hits = []
+    for h in ranked:
+        product = products.get(h.id)
+        match = filters.match(product) if product is not None else None
+        if match is not None:
+            hits.append(_hit(h.score, h.signals, match))
+    return hits
+
+
+def _hit(score: float, signals: dict[str, float], match: FilterMatch) -> SearchHit:
+    return SearchHit(match.product, score, match.variant, signals, dict(match.matched))
+
+
+def _sorted(hits: list[SearchHit], sort: str) -> list[SearchHit]:
+    if sort == "rating":
+        return sorted(hits, key=lambda h: (-(h.product.rating_avg or 0), -h.score))
+    missing = Decimal("Infinity")
+    if sort == "price_asc":
+        return sorted(hits, key=lambda h: (h.price if h.price is not None else missing, -h.score))
+    if sort == "price_desc":
+        return sorted(hits, key=lambda h: (-(h.price or 0), -h.score))
+    return hits
+
+
+def _terms(text: str) -> list[str]:
+    return sorted({t for t in re.findall(r"[\w-]+", text.lower()) if len(t) > 2}, key=len, reverse=True)
+
+
+def highlights(product: Product, terms: list[str]) -> list[dict[str, Any]]:
+    """Where the query's words occur in the title and description, as character offsets.
+
+    Offsets rather than markup, so that a client never has to inject HTML.
+    """
+    if not terms:
+        return []
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")", re.IGNORECASE)
+    found = []
+    title_matches = [[m.start(), m.end()] for m in pattern.finditer(product.title)]
+    if title_matches:
+        found.append({"field": "title", "text": product.title, "matches": title_matches})
+    first = pattern.search(product.description)
+    if first:
+        start = max(product.description.rfind(" ", 0, max(first.start() - 40, 0)) + 1, 0)
+        snippet = product.description[start : start + SNIPPET_CHARS]
+        found.append({"field": "description", "text": snippet,
+                      "matches": [[m.start(), m.end()] for m in pattern.finditer(snippet)]})  # fmt: skip
+    return found
