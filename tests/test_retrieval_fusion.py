@@ -115,3 +115,19 @@ def test_normalisations_rank_a_clear_winner_first(normalization: str) -> None:
 def test_empty_inputs() -> None:
     assert fuse({}, FusionConfig()) == []
     assert HybridRanker(BM25Index(), {"text": fixed([])}).rank("anything", QUERY, k=5) == []
+
+
+def test_allowed_goes_to_a_searcher_that_filters() -> None:
+    seen: list[object] = []
+
+    def search(vector: np.ndarray, k: int, filter=None):  # type: ignore[no-untyped-def]  # noqa: A002
+        seen.append(filter)
+        hits = [("poncho", 0.9), ("parka", 0.5)]
+        return [h for h in hits if filter is None or filter(h[0])][:k]
+
+    def allowed(doc_id: str) -> bool:
+        return doc_id != "poncho"
+
+    hits = HybridRanker(keyword_index(), {"text": search}).rank("warm", QUERY, k=5, allowed=allowed)
+    assert seen == [allowed]
+    assert "poncho" not in [h.id for h in hits]

@@ -14,6 +14,7 @@ def run_index_update(ctx: Context, store_id: str, rebuild: bool) -> None:
 
     services = ctx.services
     services.stores.get(store_id)
+    services.embedder.show_progress = True
     result = update_index(services.redis, services.keys(store_id), services.index_root, services.embedder,
                           rebuild=rebuild, on_stage=lambda msg: click.echo(f"  {msg}...", err=True))  # fmt: skip
     if not result.published:

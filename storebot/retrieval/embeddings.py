@@ -105,6 +105,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._model: Any = None
         self._lock = threading.Lock()
         self.encoded = 0  # texts actually run through the model (cache misses), for tests and stats
+        self.show_progress = False  # a progress bar for long runs (the CLI turns it on)
 
     @property
     def model_id(self) -> str:
@@ -117,6 +118,9 @@ class SentenceTransformerEmbeddings(Embeddings):
             with self._lock:
                 if self._model is None:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as transformers_logging
+
+                    transformers_logging.disable_progress_bar()  # its "Loading weights" bar is noise
 
                     self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
         return self._model
@@ -131,7 +135,7 @@ class SentenceTransformerEmbeddings(Embeddings):
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length)
 
-    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-normalised float32 vectors, one row per text, from the cache where possible."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -139,7 +143,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         cached = self.cache.get_many(self.model_id, sorted(set(hashes))) if self.cache else {}
         missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in cached}.items())
         if missing:
-            fresh = self._run_model([t for _, t in missing], show_progress)
+            fresh = self._run_model([t for _, t in missing], self.show_progress and len(missing) > self.batch_size)
             new = {h: fresh[i] for i, (h, _) in enumerate(missing)}
             if self.cache:
                 self.cache.put_many(self.model_id, new)

@@ -18,6 +18,7 @@ carry over to other catalogs; see ``bench/search.py``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -26,8 +27,22 @@ import numpy as np
 
 from storebot.retrieval.keyword import BM25Index
 
-VectorSearch = Callable[[np.ndarray, int], list[tuple[str, float]]]
-"""``(query vector, k) -> [(id, cosine), ...]`` best first, e.g. a vector store's ``search_vectors``."""
+VectorSearch = Callable[..., list[tuple[str, float]]]
+"""``(query vector, k) -> [(id, cosine), ...]`` best first, e.g. a vector store's ``search_vectors``.
+
+A searcher that also takes a ``filter`` keyword (``Callable[[str], bool]``), as
+``HnswlibVectorStore.search_vectors`` does, gets the ranker's ``allowed`` there,
+so filtering happens inside the graph walk; any other is over-fetched and
+filtered afterwards.
+"""
+
+
+def _takes_filter(search: VectorSearch) -> bool:
+    try:
+        return "filter" in inspect.signature(search).parameters
+    except (TypeError, ValueError):
+        return False
+
 
 KEYWORD = "keyword"
 
@@ -148,6 +163,7 @@ class HybridRanker:
         self.keyword = keyword
         self.vectors = dict(vectors)
         self.config = config or FusionConfig()
+        self._filterable = {name: _takes_filter(search) for name, search in self.vectors.items()}
 
     def candidates(
         self,
@@ -164,9 +180,12 @@ class HybridRanker:
             if self.config.weight(name) == 0:
                 continue
             vector = query_vector[name] if isinstance(query_vector, Mapping) else query_vector
-            # Over-fetch a little when filtering, since the searcher cannot filter itself.
-            hits = search(vector, depth if allowed is None else 2 * depth)
-            lists[name] = [(i, s) for i, s in hits if allowed is None or allowed(i)][:depth]
+            if allowed is None:
+                lists[name] = search(vector, depth)
+            elif self._filterable[name]:
+                lists[name] = search(vector, depth, filter=allowed)
+            else:  # over-fetch, then filter here
+                lists[name] = [(i, s) for i, s in search(vector, 2 * depth) if allowed(i)][:depth]
         union = {doc_id for hits in lists.values() for doc_id, _ in hits}
         exact = {KEYWORD: self.keyword.score_ids(query_text, union)} if KEYWORD in lists else {}
         return lists, exact

@@ -94,7 +94,6 @@ class BM25Index:
         ['p2']
     """
 
-
     def __init__(self, config: BM25Config | None = None) -> None:
         self.config = config or BM25Config()
         self._slot: dict[str, int] = {}  # live id -> slot
@@ -230,15 +229,6 @@ class BM25Index:
         pairs += [(g, n + BIGRAM_SUFFIX) for g in bigrams for n in self.config.bigram_fields]
         return pairs
 
-    def max_score(self, query: str) -> float:
-        """An upper bound of any product's score for ``query``: every term saturated in every field.
-
-        Dividing by it turns a BM25F score into "how much of the query matched",
-        comparable across queries, unlike dividing by the best hit's score.
-        """
-        terms = dict.fromkeys(term for term, name in self.query_terms(query) if self.config.spec(name).weight > 0)
-        return sum(self._idf(term) for term in terms) * (self.config.k1 + 1.0)
-
     def scores(self, query: str) -> np.ndarray:
         """A dense BM25F score per slot (0 where nothing matched); removed slots score 0."""
         n_slots = len(self._ids)
@@ -271,9 +261,7 @@ class BM25Index:
         dense = self.scores(query)
         return {doc_id: float(dense[self._slot[doc_id]]) if doc_id in self._slot else 0.0 for doc_id in ids}
 
-    def search(
-        self, query: str, k: int = 10, allowed: Callable[[str], bool] | None = None
-    ) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int = 10, allowed: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
         """The ``k`` best ``(id, score)`` pairs, best first; ties keep insertion order; ``allowed`` filters ids."""
         dense = self.scores(query)
         matched = np.flatnonzero(dense > 0)

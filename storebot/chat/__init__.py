@@ -1,0 +1,1 @@
+"""The conversational retrieval chain: memory, reference resolution, intent, prompts, grounding."""

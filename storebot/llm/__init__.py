@@ -1,0 +1,1 @@
+"""LLM backends behind one registry: local (llama.cpp + bundled SmolLM2), openai, openai-compatible."""
