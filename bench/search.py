@@ -42,7 +42,7 @@ from common import (  # noqa: E402
     rss_mb,
     split_queries,
 )
-from search_tune import tune  # noqa: E402
+from search_tune import ablations, tune  # noqa: E402
 
 from storebot.retrieval.embeddings import DEFAULT_MODEL, SentenceTransformerEmbeddings  # noqa: E402
 from storebot.retrieval.fusion import FusionConfig, HybridRanker, VectorSearch  # noqa: E402
@@ -129,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ef", type=int, default=128, help="hnswlib ef at query time (raised to k if lower)")
     parser.add_argument("--latency-passes", type=int, default=3, help="timed passes over the queries")
     parser.add_argument("--tune", action="store_true", help="grid-search BM25F and fusion on the dev split")
+    parser.add_argument("--ablations", action="store_true", help="also print what each default is worth")
     parser.add_argument("--adapt-seconds", type=float, default=0.0,
                         help="adapt the model to the catalog first (title <-> description, no labels) for this "
                              "long, or reuse bench/out/adapted-<N>s; then benchmark the adapted model")  # fmt: skip
@@ -156,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder = SentenceTransformerEmbeddings(args.model, cache=SqliteEmbeddingCache(OUT / "embeddings.sqlite"))
     start = time.perf_counter()
     texts = product_texts(data, pids)
-    vectors = {name: embedder.encode(batch, show_progress=True) for name, batch in texts.items()}
+    vectors = {name: embedder.encode(batch) for name, batch in texts.items()}
     embed_s = time.perf_counter() - start
     print(f"embedded corpus in {embed_s:.1f}s ({embedder.encoded} texts through the model, the rest cached)")
 
@@ -188,6 +189,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, run in runs.items():
         results[name] = summary(evaluate(run, data, qids), dev, heldout)
         print(f"{name:52s} {results[name][0]:7.4f} {results[name][1]:7.4f} {results[name][2]:7.4f}", flush=True)
+
+    if args.ablations:
+        dev_q, held_q = [q for q in qids if q in dev], [q for q in qids if q in heldout]
+        print(f"\n{'ablation (one change at a time)':52s} {'dev':>7s} {'heldout':>7s} {'all':>7s}")
+        for label, *figures in ablations(data, pids, dev_q, held_q, searchers, query_vectors):
+            print(f"{label:52s} {figures[0]:7.4f} {figures[1]:7.4f} {figures[2]:7.4f}", flush=True)
 
     if args.tune:
         tune(data, pids, [q for q in qids if q in dev], [q for q in qids if q in heldout], searchers, query_vectors)

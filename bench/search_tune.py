@@ -124,3 +124,62 @@ def tune(
     """Both grids, BM25F first (keyword only), then fusion on top of the default BM25F."""
     tune_bm25(data, pids, dev, held)
     tune_fusion(data, pids, dev, held, searchers, query_vectors)
+
+
+def ablations(
+    data: SearchData,
+    pids: Sequence[str],
+    dev: Sequence[str],
+    held: Sequence[str],
+    searchers: Mapping[str, VectorSearch],
+    query_vectors: Mapping[str, np.ndarray],
+) -> list[tuple[str, float, float, float]]:
+    """What each step of storebot's defaults is worth: one change at a time, as (label, dev, held-out, all)."""
+    from storebot.retrieval.fusion import HybridRanker
+
+    def keyword_index(config: BM25Config) -> BM25Index:
+        index = BM25Index(config)
+        for pid in pids:
+            index.add(pid, {"title": data.titles[pid], "description": data.descriptions[pid]})
+        return index
+
+    def single_field(stemming: bool) -> BM25Index:
+        index = BM25Index(BM25Config(fields={}, bigram_fields=(), stemming=stemming))
+        for pid in pids:
+            index.add(pid, {"text": data.titles[pid] + "\n" + data.descriptions[pid]})
+        return index
+
+    default_kw = keyword_index(BM25Config())
+    text_only = {KEYWORD: 1.0, "text": 1.0, "title": 0.0}
+    title_only = {KEYWORD: 1.0, "text": 0.0, "title": 1.0}
+    steps: list[tuple[str, BM25Index, FusionConfig | None]] = [
+        ("keyword: one field, no stemming", single_field(False), None),
+        ("keyword: one field, plural stemming", single_field(True), None),
+        ("keyword: BM25F title/description, no bigrams", keyword_index(BM25Config(bigram_weight=0.0)), None),
+        ("keyword: BM25F + title bigrams (default)", default_kw, None),
+        ("hybrid: RRF k=60, keyword + text", default_kw, FusionConfig(method="rrf", weights={"title": 0.0})),
+        ("hybrid: weighted max, keyword + text", default_kw, FusionConfig(weights=text_only)),
+        ("hybrid: weighted max, keyword + title vector", default_kw, FusionConfig(weights=title_only)),
+        ("hybrid: default but no title bigrams", keyword_index(BM25Config(bigram_weight=0.0)), FusionConfig()),
+        ("hybrid: default but minmax", default_kw, FusionConfig(normalization="minmax")),
+        ("hybrid: default but zscore", default_kw, FusionConfig(normalization="zscore")),
+        ("hybrid: default but depth 200", default_kw, FusionConfig(depth=200)),
+        ("hybrid: storebot default", default_kw, FusionConfig()),
+    ]  # fmt: skip
+    rows = []
+    for label, index, config in steps:
+        if config is None:
+
+            def run(q: str, index: BM25Index = index) -> list[str]:
+                return [i for i, _ in index.search(data.queries[q], 10)]
+        else:
+            ranker = HybridRanker(index, searchers, config)
+
+            def run(q: str, ranker: HybridRanker = ranker) -> list[str]:
+                return [h.id for h in ranker.rank(data.queries[q], query_vectors[q], 10)]
+
+        scores = {q: ndcg_at_k(run(q), data.qrels[q]) for q in [*dev, *held]}
+        rows.append(
+            (label, _mean([scores[q] for q in dev]), _mean([scores[q] for q in held]), _mean(list(scores.values())))
+        )
+    return rows

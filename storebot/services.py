@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from storebot.catalog.jobs import JobStore
-from storebot.catalog.repository import CatalogRepository
+from storebot.catalog.repository import CatalogRepository, ProductCache
 from storebot.catalog.uploads import UploadStore
+from storebot.chat.session import SessionStore
 from storebot.embedded_redis import EmbeddedRedis
 from storebot.errors import RedisUnavailable
 from storebot.keys import StoreKeys
@@ -88,8 +89,20 @@ class Services:
     def uploads(self, store_id: str) -> UploadStore:
         return UploadStore(self.redis, self.keys(store_id), max_bytes=int(self.settings["MAX_UPLOAD_MB"]) << 20)
 
+    def sessions(self, store_id: str) -> SessionStore:
+        return SessionStore(
+            self.redis,
+            self.keys(store_id),
+            ttl=int(self.settings["CHAT_TTL_DAYS"]) * 86400,
+            max_messages=int(self.settings["CHAT_MAX_MESSAGES"]),
+        )
+
+    @cached_property
+    def product_cache(self) -> ProductCache:
+        return ProductCache()
+
     def catalog(self, store_id: str) -> CatalogRepository:
-        return CatalogRepository(self.redis, self.keys(store_id))
+        return CatalogRepository(self.redis, self.keys(store_id), self.product_cache)
 
     @cached_property
     def embedder(self) -> SentenceTransformerEmbeddings:

@@ -30,6 +30,8 @@ def test_tokenizer_normalises_and_keeps_numbers() -> None:
     assert tokenize("32 GB") == ["32", "gb"]
     assert set(tokenize("32 GB")) <= set(tokenize("32GB"))
     assert tokenize("Men's") == ["men"]
+    assert tokenize("T-shirt") == ["t", "shirt", "tshirt"]
+    assert "tshirt" in tokenize("tshirts")
     assert tokenize("1.5 qt") == ["1.5", "qt"]
     unstemmed = ["batteries", "boxes", "boots", "glass", "bus"]
     assert tokenize("batteries boxes boots glass bus", stemming=False) == unstemmed

@@ -13,13 +13,14 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    from storebot.api import catalog, health, jobs, search
+    from storebot.api import catalog, chat, health, jobs, search
     from storebot.web import storefront
 
     app.register_blueprint(health.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(chat.bp)
     app.register_blueprint(storefront.bp)
 
     @app.errorhandler(StorebotError)

@@ -12,7 +12,10 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,12 +27,41 @@ from storebot.errors import NotFound
 from storebot.keys import StoreKeys
 
 
+class ProductCache:
+    """Parsed products shared by a process, keyed by id and content hash, so a changed product is never stale.
+
+    Parsing a product's JSON costs about a millisecond for a product with a dozen variants; search fetches
+    a hundred candidates per query, so re-parsing them every time would dominate its latency.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], tuple[str, Product]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], digest: str) -> Product | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] != digest:
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple[str, str], digest: str, product: Product) -> None:
+        with self._lock:
+            self._items[key] = (digest, product)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class CatalogRepository:
     """Read access to one store's products, reviews and policies."""
 
-    def __init__(self, client: redis.Redis, keys: StoreKeys) -> None:
+    def __init__(self, client: redis.Redis, keys: StoreKeys, cache: ProductCache | None = None) -> None:
         self.redis = client
         self.keys = keys
+        self.cache = cache
 
     def count(self, kind: str = "products") -> int:
         return int(self.redis.hlen(self.keys(kind)))
@@ -47,18 +79,40 @@ class CatalogRepository:
         """Products by id, in the order asked, skipping unknown ids; ratings merged in."""
         if not product_ids:
             return []
-        raws = self.redis.hmget(self.keys("products"), product_ids)
         ratings = get_ratings(self.redis, self.keys, product_ids)
         products = []
-        for pid, raw in zip(product_ids, raws, strict=True):
-            if raw is None:
-                continue
-            product = Product.from_dict(json.loads(raw))
+        for product in self._load(product_ids):
+            pid = product.id
             if pid in ratings and not product.rating_count:
                 product.rating_avg = ratings[pid]["avg"]
                 product.rating_count = int(ratings[pid]["count"])
             products.append(product)
         return products
+
+    def _load(self, product_ids: list[str]) -> list[Product]:
+        """Products in the order asked; parsed ones come from the cache while their content hash holds."""
+        if self.cache is None:
+            raws = self.redis.hmget(self.keys("products"), product_ids)
+            return [Product.from_dict(json.loads(r)) for r in raws if r is not None]
+        digests = self.redis.hmget(self.keys("hashes", "products"), product_ids)
+        found: dict[str, Product] = {}
+        missing = []
+        for pid, digest in zip(product_ids, digests, strict=True):
+            if digest is None:
+                continue
+            cached = self.cache.get((self.keys.store_id, pid), digest.decode())
+            if cached is None:
+                missing.append((pid, digest.decode()))
+            else:
+                found[pid] = cached
+        if missing:
+            raws = self.redis.hmget(self.keys("products"), [pid for pid, _ in missing])
+            for (pid, digest), raw in zip(missing, raws, strict=True):
+                if raw is not None:
+                    found[pid] = Product.from_dict(json.loads(raw))
+                    self.cache.put((self.keys.store_id, pid), digest, found[pid])
+        # Copies: callers merge ratings into what they get back, and the cache must stay as stored.
+        return [copy.copy(found[pid]) for pid in product_ids if pid in found]
 
     def iter_products(self, batch: int = 500) -> Iterator[Product]:
         for _pid, raw in self.redis.hscan_iter(self.keys("products"), count=batch):

@@ -3,7 +3,7 @@
 Product cards are always built from catalog records, never from model output.
 
 Example:
-    >>> ChatRequest(store_id="demo", session_id="s1", message="is it waterproof?").page_product_id is None
+    >>> ChatRequest(store_id="demo", session_id="s1-abcdefgh", message="is it waterproof?").page_product_id is None
     True
 """
 
@@ -80,6 +80,7 @@ class ChatResponse:
     session_id: str
     text: str
     intent: str
+    message_id: str = ""  # the stored answer's id: what the widget sends back with a thumbs up or down
     cards: list[ProductCard] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     policy_sources: list[str] = field(default_factory=list)  # policy passage ids, e.g. "returns#0"

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -97,6 +98,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         cache: EmbeddingCache | None = None,
         batch_size: int = 64,
         device: str = "cpu",
+        batch_threads: int = 0,
     ) -> None:
         self.model_name = model
         self.cache = cache
@@ -106,6 +108,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._lock = threading.Lock()
         self.encoded = 0  # texts actually run through the model (cache misses), for tests and stats
         self.show_progress = False  # a progress bar for long runs (the CLI turns it on)
+        self.batch_threads = batch_threads or (os.cpu_count() or 1)
 
     @property
     def model_id(self) -> str:
@@ -151,6 +154,13 @@ class SentenceTransformerEmbeddings(Embeddings):
         return np.stack([cached[h] for h in hashes]).astype(np.float32, copy=False)
 
     def _run_model(self, texts: list[str], show_progress: bool) -> np.ndarray:
+        import torch
+
+        # One short text gains nothing from intra-op threads, and on a busy 2-core box they cost 20x
+        # (measured: a query took 720 ms at 2 threads vs 33 ms at 1 with the other core loaded).
+        wanted = 1 if len(texts) == 1 else self.batch_threads
+        if wanted and torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
         vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,

@@ -51,7 +51,17 @@ def _default_fields() -> dict[str, FieldSpec]:
 
 @dataclass
 class BM25Config:
-    """BM25F parameters; ``fields`` not listed get ``other`` (weight 1, b 0.75)."""
+    """BM25F parameters; a field not in ``fields`` gets ``other`` (weight 1, b 0.75).
+
+    The title/description values were tuned on a labelled product-search set
+    (``bench/search.py --tune``); brand, category and attributes could not be
+    measured there and sit between the two by judgement.
+
+    Example:
+        >>> config = BM25Config(fields={"title": FieldSpec(5.0, 0.3), "description": FieldSpec(1.0, 0.5)})
+        >>> config.spec("title~2")  # title bigrams: the title's b, weight scaled by bigram_weight
+        FieldSpec(weight=1.5, b=0.3)
+    """
 
     fields: dict[str, FieldSpec] = field(default_factory=_default_fields)
     other: FieldSpec = field(default_factory=FieldSpec)

@@ -17,6 +17,7 @@ import unicodedata
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*[^\W\d_]*|[^\W_]+")
 _NUM_UNIT = re.compile(r"(\d+(?:\.\d+)?)([^\W\d_]+)$")
 _APOSTROPHES = re.compile(r"(?<=\w)['\u2019](?=\w)")
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 
@@ -42,15 +43,8 @@ def stem(token: str) -> str:
     return token
 
 
-def tokenize(text: str, *, stemming: bool = True) -> list[str]:
-    """Split normalised text into search terms.
-
-    Example:
-        >>> tokenize("Men's 10,000mm Rain-Jackets, 32GB")
-        ['men', '10000mm', '10000', 'mm', 'rain', 'jacket', '32gb', '32', 'gb']
-    """
-    out: list[str] = []
-    for raw in _TOKEN.findall(_THOUSANDS.sub("", normalize(text))):
+def _terms(text: str, stemming: bool, out: list[str]) -> None:
+    for raw in _TOKEN.findall(text):
         if raw[0].isdigit():
             token = raw.replace(",", ".")  # thousands commas are gone; "1,5" is a decimal
             out.append(token)
@@ -60,4 +54,24 @@ def tokenize(text: str, *, stemming: bool = True) -> list[str]:
                 out.append(stem(unit.group(2)) if stemming else unit.group(2))
         else:
             out.append(stem(raw) if stemming else raw)
+
+
+def tokenize(text: str, *, stemming: bool = True) -> list[str]:
+    """Split normalised text into search terms; a hyphenated word also yields its parts joined.
+
+    Example:
+        >>> tokenize("Men's 10,000mm Rain-Jackets, 32GB")
+        ['men', '10000mm', '10000', 'mm', 'rain', 'jacket', 'rainjacket', '32gb', '32', 'gb']
+    """
+    text = _THOUSANDS.sub("", normalize(text))
+    out: list[str] = []
+    done = 0
+    for group in _HYPHENATED.finditer(text):
+        _terms(text[done : group.start()], stemming, out)
+        _terms(group.group(), stemming, out)
+        # "t-shirt" and "tshirt", "wi-fi" and "wifi" should meet.
+        joined = group.group().replace("-", "")
+        out.append(stem(joined) if stemming else joined)
+        done = group.end()
+    _terms(text[done:], stemming, out)
     return out

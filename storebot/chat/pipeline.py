@@ -1,0 +1,205 @@
+"""The chain's steps before generation, each a small function over one :class:`Turn`.
+
+``load -> resolve -> classify -> condense -> retrieve -> prompt``: the service
+composes them with LCEL (``RunnableLambda(load) | RunnableLambda(resolve) | ...``).
+They are deterministic and fast; only the optional LLM condense step (for capable
+backends) calls a model.
+
+Example:
+    >>> turn = prompt(retrieve(condense(classify(resolve(load(Turn(request, deps)))))))  # doctest: +SKIP
+    >>> turn.intent.intent, [p.id for p, _ in turn.products]                             # doctest: +SKIP
+    ('search', ['1001', '1002', '1013'])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from storebot.catalog.models import Product, Variant
+from storebot.catalog.repository import CatalogRepository
+from storebot.chat.condense import Condensed, condense as condense_message, llm_condense_prompt, parse_llm_condense
+from storebot.chat.descriptors import FocusItem
+from storebot.chat.intent import IntentResult, classify_intent
+from storebot.chat.memory import recent_within_budget
+from storebot.chat.prompts import build_messages
+from storebot.chat.references import Resolution, resolve_references
+from storebot.chat.session import ChatSession, SessionState
+from storebot.chat.types import ChatRequest
+from storebot.llm.base import Capabilities
+from storebot.retrieval.filters import Filters
+from storebot.retrieval.index import StoreIndex
+from storebot.retrieval.indexer import LiveIndexes
+from storebot.retrieval.passages import Passage, search_policies, search_reviews
+from storebot.retrieval.search import IndexNotReady, SearchResult, search_products
+from storebot.stores import Store
+
+CARDS = 4
+PRODUCT_INTENTS = ("search", "recommendation", "product_question", "comparison")
+
+
+@dataclass
+class ChainDeps:
+    """What the steps need from the outside world, for one store."""
+
+    store: Store
+    session: ChatSession
+    catalog: CatalogRepository
+    indexes: LiveIndexes
+    llm: BaseChatModel
+    capabilities: Capabilities
+    prompt_budget: int
+
+
+@dataclass
+class Turn:
+    """Everything one turn learns on its way through the chain."""
+
+    request: ChatRequest
+    deps: ChainDeps
+    started: float = field(default_factory=time.perf_counter)
+    state: SessionState | None = None
+    index: StoreIndex | None = None
+    focus: list[FocusItem] = field(default_factory=list)  # the last answer's cards, in order
+    history_focus: list[list[FocusItem]] = field(default_factory=list)
+    known: dict[str, tuple[Product, Variant | None]] = field(default_factory=dict)
+    resolution: Resolution = field(default_factory=Resolution)
+    intent: IntentResult | None = None
+    condensed: Condensed | None = None
+    search: SearchResult | None = None
+    products: list[tuple[Product, Variant | None]] = field(default_factory=list)
+    reviews: list[Passage] = field(default_factory=list)
+    policies: list[Passage] = field(default_factory=list)
+    messages: list[BaseMessage] = field(default_factory=list)
+    model_ms: float = 0.0  # time spent inside model calls before generation (LLM condense)
+
+    @property
+    def vocabulary(self) -> Any:
+        return self.index.vocabulary if self.index is not None else None
+
+
+def _variant(product: Product, variant_id: str | None) -> Variant | None:
+    return next((v for v in product.variants if v.id == variant_id), None) if variant_id else None
+
+
+def load(turn: Turn) -> Turn:
+    """Session state, the store's index, and the products in focus (last cards, earlier cards, the page)."""
+    deps, request = turn.deps, turn.request
+    turn.state = deps.session.load()
+    try:
+        turn.index = deps.indexes.get(deps.store.id)
+    except IndexNotReady:
+        turn.index = None
+    groups = [turn.state.focus, *turn.state.focus_history]
+    page_id = request.page_product_id
+    extra = [*turn.state.subject, *([page_id] if page_id else [])]
+    wanted = list(dict.fromkeys([i.product_id for g in groups for i in g] + extra))
+    products = {p.id: p for p in deps.catalog.get_products(wanted)}
+
+    def items(group: list[Any]) -> list[FocusItem]:
+        found = []
+        for entry in group:
+            product = products.get(entry.product_id)
+            if product is not None:
+                variant = _variant(product, entry.variant_id)
+                turn.known.setdefault(product.id, (product, variant))
+                found.append(FocusItem.from_product(product, variant))
+        return found
+
+    turn.focus = items(turn.state.focus)
+    turn.history_focus = [items(g) for g in turn.state.focus_history]
+    for pid in extra:
+        if pid in products:
+            turn.known.setdefault(pid, (products[pid], None))
+    return turn
+
+
+def resolve(turn: Turn) -> Turn:
+    """Turn "it", "the second one", "the blue one" into product ids."""
+    turn.resolution = resolve_references(
+        turn.request.message, turn.focus, history_focus=turn.history_focus,
+        page_product_id=turn.request.page_product_id if turn.request.page_product_id in turn.known else None,
+        vocabulary=turn.vocabulary,
+    )  # fmt: skip
+    return turn
+
+
+def classify(turn: Turn) -> Turn:
+    """The intent; a question with no reference of its own is about the product under discussion."""
+    assert turn.state is not None
+    turn.intent = classify_intent(turn.request.message, has_focus=bool(turn.focus or turn.state.subject),
+                                  resolution=turn.resolution, vocabulary=turn.vocabulary)  # fmt: skip
+    subject = [pid for pid in turn.state.subject if pid in turn.known]
+    if turn.intent.intent == "product_question" and not turn.resolution.product_ids and subject:
+        turn.resolution = Resolution(product_ids=subject, kind="pronoun", explicit=False,
+                                     note="the product under discussion")  # fmt: skip
+    return turn
+
+
+def condense(turn: Turn) -> Turn:
+    """A standalone query: rules first; a capable backend rewrites fresh searches with the history."""
+    assert turn.intent is not None and turn.state is not None
+    items = turn.focus + [i for g in turn.history_focus for i in g]
+    items += [FocusItem.from_product(p, v) for pid, (p, v) in turn.known.items() if pid not in {i.product_id for i in items}]
+    last = turn.state.last_query
+    turn.condensed = condense_message(
+        turn.request.message, resolution=turn.resolution,
+        session_last_query={"search_text": last.query, "filters": last.filters} if last else None,
+        focus=items, vocabulary=turn.vocabulary, intent=turn.intent.intent,
+    )  # fmt: skip
+    history = turn.deps.session.history.recent(6)
+    if (turn.deps.capabilities.condense and history and not turn.resolution.product_ids
+            and not turn.condensed.refined and turn.intent.intent == "search"):  # fmt: skip
+        started = time.perf_counter()
+        transcript = "\n".join(f"{m.type}: {m.content}" for m in history)
+        reply = turn.deps.llm.invoke(llm_condense_prompt(transcript, turn.request.message))
+        turn.model_ms += (time.perf_counter() - started) * 1000
+        rewritten = parse_llm_condense(str(reply.content))
+        if rewritten:
+            turn.condensed = Condensed(rewritten, turn.condensed.filters, turn.condensed.refined)
+    return turn
+
+
+def retrieve(turn: Turn) -> Turn:
+    """Products, review passages and policy passages, as the intent calls for them."""
+    assert turn.intent is not None and turn.condensed is not None
+    intent, index = turn.intent.intent, turn.index
+    if index is None:
+        return turn
+    query = turn.condensed.standalone_query or turn.request.message
+    resolved = [turn.known[pid] for pid in turn.resolution.product_ids if pid in turn.known]
+    if intent in ("search", "recommendation") or (intent in ("product_question", "comparison") and not resolved):
+        filters = Filters.from_dict(turn.condensed.filters) if turn.condensed.filters else None
+        turn.search = search_products(turn.deps.indexes, turn.deps.catalog, turn.deps.store.id, query,
+                                      limit=CARDS, filters=filters)  # fmt: skip
+        found = [(hit.product, hit.variant) for hit in turn.search.hits]
+        want = 2 if intent == "comparison" else 1
+        turn.products = found if intent in ("search", "recommendation") else found[:want]
+    elif intent in ("product_question", "comparison"):
+        turn.products = resolved
+    if intent in ("product_question", "comparison", "recommendation") and turn.products:
+        ids = [p.id for p, _ in turn.products]
+        turn.reviews = search_reviews(index, turn.request.message, product_ids=ids, k=4)
+    if intent == "policy":
+        turn.policies = search_policies(index, turn.request.message, k=2)
+    return turn
+
+
+def prompt(turn: Turn) -> Turn:
+    """The model's messages: the history that fits, then delimited DATA and the question."""
+    assert turn.intent is not None
+    budget = turn.deps.prompt_budget
+    history = recent_within_budget(turn.deps.session.history.messages, budget // 4)
+    turn.messages = build_messages(
+        intent=turn.intent.intent, question=turn.request.message, products=turn.products, reviews=turn.reviews,
+        policies=turn.policies, history=history, budget_tokens=budget, store_name=turn.deps.store.name,
+    )  # fmt: skip
+    return turn
+
+
+STEPS: tuple[Callable[[Turn], Turn], ...] = (load, resolve, classify, condense, retrieve, prompt)

@@ -1,0 +1,413 @@
+"""Which products a follow-up is about: "it", "the second one", "the blue one", "the Ridge Shell".
+
+The local model cannot resolve references, so rules do it over the products the
+last answers showed (the *focus*, in display order). Precision beats recall: a
+missed reference costs a clarifying question, a wrong one answers about the
+wrong product. So a new search ("show me tents") resolves to nothing, and a
+phrase resolves only when every content word fits a product in focus.
+
+Evidence, strongest first: the page product named ("this product"); ordinals
+and price picks ("the second one", "the first two", "both", "the cheaper one",
+"the other one"); phrases after the/this/that ("the blue one", "the Alder
+one", "the women's one", "the tent", "the Ridge Shell"); pronouns ("it",
+"them", "which one"); bare names ("compare Ridge Shell and Tempest"); and, for
+an aspect question ("waterproof?") with one product in focus, that product
+(``explicit=False``). With nothing in focus, deixis falls back to the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, NamedTuple
+
+from storebot.chat.descriptors import GENERIC_NOUNS, STRONG_TAGS, Descriptors, FocusItem
+from storebot.chat.intent import ASPECT, NOT_PRODUCT, SEARCH_CUE
+from storebot.retrieval.normalize import fold, gender_group, stem, tokens
+from storebot.retrieval.vocabulary import CatalogVocabulary
+
+__all__ = ["FocusItem", "Kind", "Resolution", "resolve_references"]
+
+Kind = Literal["pronoun", "ordinal", "attribute", "name", "page", "none"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5,
+            "6": 6}  # fmt: skip
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
+             "5th": 5, "sixth": 6, "6th": 6, "top": 1, "last": -1, "final": -1, "bottom": -1, "former": 1,
+             "latter": -1}  # fmt: skip
+_ORD, _NUM = "|".join(sorted(_ORDINALS, key=len, reverse=True)), "|".join(_NUMBERS)
+_ONE = GENERIC_NOUNS - {"thing"}
+_FILLER = GENERIC_NOUNS | _words("versions models options items products style color colour colorway pair kind type a "
+                                 "an same")  # fmt: skip
+# Closed-class words that end a noun phrase: "the blue one | is it waterproof".
+_BOUND = _words("""is are was were be been am does do did has have had can could will would should may might must
+come comes fit fits run runs cost costs look looks work works compare vs versus and or but in for with by from on at
+to of than as if so because instead please still too also really very more less better worse right now again then
+there here you i me my we it its they them which what who how why when where whats hows not dont doesnt isnt any""")
+_DETS = _words("the this that these those")
+_NOT_DEICTIC_NEXT = _words("i you we he she they keeps makes lets weekend week year month time season morning evening "
+                           "summer winter trip")  # fmt: skip
+_RELATIVE_BEFORE = _words("so such something anything everything nothing one ones know think say sure mean hope guess")
+_AUX = _words("is are do were was does did will would can could how hows whats isnt doesnt about get buy take order "
+              "want")  # fmt: skip
+_WHICH_NEXT = _words("one ones of is are would should has do does will runs")
+_STORE_VERBS = _words("ship deliver accept charge sell offer carry")
+_PLURAL_PRONOUNS = _words("they them their theirs theyre these those")
+_PUNCT = re.compile(r"[,.?!;:()]")
+_PAGE = re.compile(r"\b(?:this|the current)\s+(?:product|item|page|listing)\b|"
+                   r"\bthe (?:product|item|one) (?:on this page|i'?m (?:looking at|viewing|on))\b")  # fmt: skip
+_PLURAL_N = re.compile(rf"\b(?:the\s+)?(first|top|last)\s+(?:({_NUM})\b|couple)")
+_PAIR = re.compile(r"\b(?:both|either|neither|the two|these two|those two|the pair|the two of them)\b")
+_ALL = re.compile(rf"\ball\s+(?:of\s+(?:them|these|those|the\s+\w+)|({_NUM})\b|these|those)|\beach of (?:them|these)\b")
+_SINGLE = re.compile(rf"(?:(?P<det>\b(?:the|that|this)\s+)|\b)(?P<ord>{_ORD})\b(?:\s+(?P<next>[a-z']+))?")
+_NUMBERED = re.compile(rf"(?:#\s?|\bno\.\s?|\b(?:number|option|item|result|choice|product)\s+)(?P<n>{_NUM})\b")
+_PRICE_PICK = re.compile(
+    r"\b(?P<det>the\s+)?(?P<word>cheaper|cheapest|less\s+expensive|least\s+expensive|"
+    r"(?:more|most)\s+affordable|lowest[\s-]priced|lower[\s-]priced|pricier|priciest|more\s+expensive|most\s+expensive|"
+    r"higher[\s-]priced|highest[\s-]priced|dearer)\b(?P<of>\s+of\s+(?:them|these|those|all|the\s+\w+))?"
+    r"(?:\s+(?P<next>[a-z']+))?"
+)
+_OTHER = re.compile(r"\bthe\s+other(?P<plural>s\b|\s+ones\b)?(?:\s+(?P<next>[a-z']+))?|\bthe\s+rest\b")
+_DUMMY_IT = re.compile(r"\bis it (?:possible|ok|okay|true)\b|\bit(?:'s| is) (?:possible|raining|snowing|cold|hot)\b|"
+                       r"\bhow long (?:does|will|would) it take\b")  # fmt: skip
+
+
+@dataclass
+class Resolution:
+    """The products a message refers to, how it referred to them, and why.
+
+    ``explicit`` is False when nothing in the message referred (an aspect
+    question about the only product in focus, or about the page product).
+    ``ambiguous`` is True when a singular reference fitted several products
+    and the first (the most prominent card) was taken.
+
+    Example:
+        >>> Resolution(["p2"], "ordinal", True, "'second' -> #2").product_ids
+        ['p2']
+    """
+
+    product_ids: list[str] = field(default_factory=list)
+    kind: Kind = "none"
+    explicit: bool = False
+    note: str = ""
+    ambiguous: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.product_ids)
+
+
+class _Ref(NamedTuple):  # one referring expression, at a character offset
+    start: int
+    ids: list[str]
+    kind: Kind
+    note: str
+    ambiguous: bool = False
+
+
+def resolve_references(
+    message: str,
+    focus: Sequence[FocusItem],
+    *,
+    history_focus: Sequence[Sequence[FocusItem]] = (),
+    page_product_id: str | None = None,
+    vocabulary: CatalogVocabulary | None = None,
+) -> Resolution:
+    """Resolve the references in ``message`` against ``focus`` (cards of the last answer, in display order).
+
+    ``history_focus`` holds earlier turns' focus lists, most recent first: they
+    stand in when ``focus`` is empty and are searched for names and noun
+    phrases ("the tent" from two turns ago).
+    """
+    return _Resolver(message, focus, history_focus, page_product_id, vocabulary).run()
+
+
+class _Resolver:
+    """One resolution: the message's tokens, the products to search and the references found so far."""
+
+    def __init__(self, message: str, focus: Sequence[FocusItem], history: Sequence[Sequence[FocusItem]],
+                 page_product_id: str | None, vocabulary: CatalogVocabulary | None) -> None:  # fmt: skip
+        self.text = " ".join(fold(message).replace("’", "'").split())
+        self.toks = tokens(self.text)
+        self.words = [w for w, _, _ in self.toks]
+        self.stems = [stem(w) for w in self.words]
+        self.breaks = [i == 0 or bool(_PUNCT.search(self.text[self.toks[i - 1][2] : s])) for i, (_, s, _) in
+                       enumerate(self.toks)]  # fmt: skip
+        self.history = [list(h) for h in history if h]
+        self.pool = list(focus) or (self.history[0] if self.history else [])
+        self.older: list[FocusItem] = []  # earlier answers' products not in the pool, newest first
+        seen = {item.product_id for item in self.pool}
+        for item in (item for items in self.history for item in items):
+            if item.product_id not in seen:
+                seen.add(item.product_id)
+                self.older.append(item)
+        self.page = page_product_id
+        self.words_fit = Descriptors(vocabulary)
+        self.refs: list[_Ref] = []
+        self.used: set[int] = set()  # token indexes already part of a reference
+
+    def run(self) -> Resolution:
+        if self.page and _PAGE.search(self.text):
+            return Resolution([self.page], "page", True, "named the page product")
+        self._ordinals()
+        self._phrases()
+        self._pronouns()
+        if self.refs:
+            self._names()
+            return self._combine()
+        if (why := self._new_search()) is not None:
+            return Resolution(note=why)
+        self._names()
+        if self.refs:
+            return self._combine()
+        if ASPECT.search(self.text) and not NOT_PRODUCT.search(self.text):
+            if len(self.pool) == 1:
+                return Resolution([self.pool[0].product_id], "pronoun", False, "aspect question; one product in focus")
+            if not self.pool and self.page:
+                return Resolution([self.page], "page", False, "aspect question; nothing in focus, on a product page")
+            if self.pool:
+                return Resolution(note=f"aspect question but {len(self.pool)} products in focus")
+        return Resolution(note="no reference")
+
+    # -- evidence ---------------------------------------------------------------------------------------
+
+    def _add(self, start: int, items: Sequence[FocusItem], kind: Kind, note: str, ambiguous: bool = False) -> None:
+        self.refs.append(_Ref(start, [i.product_id for i in items], kind, note, ambiguous))
+
+    def _mark(self, start: int, end: int) -> None:
+        self.used.update(i for i, (_, s, e) in enumerate(self.toks) if s < end and start < e)
+
+    def _cards(self, need: int) -> list[FocusItem]:
+        """The latest list of at least ``need`` cards: after a question about one product, "the third one"
+        and "compare the first two" still mean the search results shown before it."""
+        lists = [self.pool, *self.history] if len(self.pool) > 1 else [*self.history, self.pool]
+        return next((cards for cards in lists if len(cards) >= need), [])
+
+    def _ordinals(self) -> None:
+        for m in _PLURAL_N.finditer(self.text):
+            count = _NUMBERS.get(m.group(2) or "", 2)
+            if cards := self._cards(count):
+                self._add(m.start(), cards[-count:] if m.group(1) == "last" else cards[:count], "ordinal",
+                          f"'{m.group()}'")  # fmt: skip
+            self._mark(*m.span())
+        for m in _PAIR.finditer(self.text):
+            if cards := self._cards(2):
+                self._add(m.start(), cards[:2], "ordinal", f"'{m.group()}' -> the first two")
+            self._mark(*m.span())
+        for m in _ALL.finditer(self.text):
+            count = _NUMBERS.get(m.group(1) or "", 0)
+            if cards := self._cards(count or 2) or self.pool:
+                self._add(m.start(), cards[: count or len(cards)], "ordinal", f"'{m.group()}'")
+            self._mark(*m.span())
+        for m in _SINGLE.finditer(self.text):
+            if self._claimed(m.start("ord")):
+                continue
+            said, nxt = m.group("ord"), m.group("next") or ""
+            cued = bool(m.group("det")) or said[0].isdigit() or nxt in _ONE
+            ends = not nxt or nxt in _ONE or nxt in _BOUND or bool(_PUNCT.match(self.text[m.end("ord") :].lstrip()[:1]))
+            if not cued or not (ends or self._fits_pool(nxt)) or (said == "top" and nxt in _BOUND):
+                continue
+            self._ordinal(m.start(), _ORDINALS[said], said)
+            self._mark(m.start(), m.end() if nxt in _ONE else m.end("ord"))
+        for m in _NUMBERED.finditer(self.text):
+            self._ordinal(m.start(), _NUMBERS[m.group("n")], m.group().strip())
+            self._mark(*m.span())
+        self._price_picks()
+        self._others()
+
+    def _ordinal(self, start: int, index: int, said: str) -> None:
+        cards = self._cards(max(index, 1))
+        if cards:
+            item = cards[index - 1 if index > 0 else index]
+            self._add(start, [item], "ordinal", f"'{said}' -> #{cards.index(item) + 1} of {len(cards)}")
+        else:
+            self.refs.append(_Ref(start, [], "none", f"'{said}' but {len(self.pool)} products in focus"))
+
+    def _price_picks(self) -> None:
+        for m in _PRICE_PICK.finditer(self.text):
+            nxt = m.group("next") or ""
+            if self._claimed(m.start("word")) or not (m.group("det") or m.group("of") or nxt in _ONE):
+                continue
+            nxt = "" if m.group("of") else nxt
+            loose = not nxt or nxt in _ONE or nxt in _BOUND
+            items = [i for i in self._cards(2) if i.price is not None and (loose or self.words_fit.fits(nxt, i))]
+            if not loose and not items:
+                continue  # "the cheapest tent" with no tent in focus: a new search
+            if len(items) >= 2:
+                cheap = any(w in m.group("word") for w in ("cheap", "less", "least", "afford", "low"))
+                pick = min(items, key=_price_key) if cheap else max(items, key=_price_key)
+                self._add(m.start(), [pick], "ordinal", f"'{m.group('word')}' by price")
+            self._mark(*m.span())
+
+    def _others(self) -> None:
+        for m in _OTHER.finditer(self.text):
+            nxt = "" if "rest" in m.group() else m.group("next") or ""
+            if nxt and nxt not in _ONE and nxt not in _BOUND and not self._fits_pool(nxt):
+                continue  # "the other day"
+            plural = bool(m.group("plural")) or "rest" in m.group()
+            if len(self.pool) == 1:  # the one discussed is alone in focus: the others come from the list before
+                pid = self.pool[0].product_id
+                rest = next(([i for i in h if i.product_id != pid] for h in self.history
+                             if len(h) > 1 and any(i.product_id == pid for i in h)), [])  # fmt: skip
+            else:  # several in focus: the first is the one discussed
+                rest = self.pool[1:]
+            if rest:
+                self._add(m.start(), rest if plural else rest[:1], "ordinal", "'the other' -> not the one discussed",
+                          not plural and len(rest) > 1)  # fmt: skip
+            self._mark(*m.span())
+
+    def _phrases(self) -> None:
+        w = self.words
+        for i, word in enumerate(w):
+            if word not in _DETS or i in self.used:
+                continue
+            j = i + 1
+            while j < len(w) and not self.breaks[j] and w[j] not in _BOUND and j - i <= 5:
+                j += 1
+                if w[j - 1] in ("one", "ones"):
+                    break
+            span = list(range(i + 1, j))
+            if span and w[span[-1]] == "one" and j < len(w) and w[j] in ("in", "by", "from", "for", "with"):
+                k = j + 1  # "the one in blue", "the one by Alder"
+                while k < len(w) and not self.breaks[k] and w[k] not in _BOUND and k - j <= 4:
+                    k += 1
+                span, j = span + list(range(j + 1, k)), k
+            content = [k for k in span if w[k] not in _FILLER]
+            if not content or any(k in self.used for k in span):
+                continue
+            last = w[content[-1]]
+            plural = (
+                word in ("these", "those")
+                or "ones" in (w[k] for k in span)
+                or (last.endswith("s") and self.stems[content[-1]] != last and gender_group(last) is None)
+            )
+            headed = any(w[k] in _ONE for k in span)
+            if self._phrase(i, [self.stems[k] for k in content], plural, headed, deictic=word in ("this", "that")):
+                self.used.update(range(i, j))
+
+    def _phrase(self, i: int, content: list[str], plural: bool, headed: bool, deictic: bool) -> bool:
+        start = self.toks[i][1]
+        while content:
+            said = " ".join(content)
+            for pool in (self.pool, self.older):
+                hits = [item for item in pool if all(self.words_fit.tag(word, item) for word in content)]
+                if not hits:
+                    continue
+                tags = {self.words_fit.tag(word, item) for item in hits for word in content}
+                if not tags & STRONG_TAGS and not headed:
+                    return False  # "for the rain": descriptive title words alone are no reference
+                kind: Kind = "name" if "name" in tags else "attribute"
+                if deictic and len(hits) == len(pool) > 1 and not plural:
+                    kind = "pronoun"  # "this jacket" when every product in focus is a jacket
+                if plural or len(hits) == 1:
+                    self._add(start, hits, kind, f"'{said}' fits {len(hits)}")
+                else:
+                    self._add(start, hits[:1], kind, f"'{said}' fits {len(hits)}; took the first", True)
+                return True
+            if deictic and self._producty(content[-1]):  # "this tent", and no tent in focus
+                if self.page:
+                    self.refs.append(_Ref(start, [self.page], "page", f"'this {said}' -> the page product"))
+                return bool(self.page)
+            if self.words_fit.is_category(content[-1]) or content[-1].isdigit():
+                return False  # "the blue tent" with no tent in focus is not "the blue one", "the Ember 35" not "Ember"
+            content = content[:-1]  # "the headlamp rechargeable", "the blue one in large": a predicate follows
+        return False
+
+    def _pronouns(self) -> None:
+        named = bool(self.refs)
+        comparing = re.search(r"\b(?:than|compare[ds]?|vs|versus|or|difference|as \w+ as)\b", self.text)
+        for i, word in enumerate(self.words):
+            if i in self.used:
+                continue
+            nxt = self.words[i + 1] if i + 1 < len(self.words) and not self.breaks[i + 1] else ""
+            prev = self.words[i - 1] if i and not self.breaks[i] else ""
+            start = self.toks[i][1]
+            if word in _PLURAL_PRONOUNS or (word == "which" and nxt in _WHICH_NEXT):
+                if (word == "they" and nxt in _STORE_VERBS) or (word in ("these", "those") and nxt and prev not in
+                                                                _AUX and nxt not in _BOUND | _FILLER):  # fmt: skip
+                    continue  # "do they ship", "these tents" (a phrase that fitted nothing in focus)
+                if self.pool and not (named and word == "which"):
+                    self._add(start, self.pool, "pronoun", f"'{word}' -> all {len(self.pool)} in focus")
+            elif word in ("it", "its") or (word in ("this", "that") and self._deictic(prev, nxt)):
+                if (word in ("it", "its") and _DUMMY_IT.search(self.text)) or (named and not comparing):
+                    continue  # "the blue one, is it waterproof?": 'it' is the blue one
+                self._singular(start, word)
+
+    def _singular(self, start: int, said: str) -> None:
+        """A singular pronoun or deixis: the first product in focus, else the page product."""
+        if self.pool:
+            self._add(start, self.pool[:1], "pronoun", f"'{said}' -> the first in focus", len(self.pool) > 1)
+        elif self.page:
+            self.refs.append(_Ref(start, [self.page], "page", f"'{said}' -> the page product"))
+        else:
+            self.refs.append(_Ref(start, [], "none", f"'{said}' but nothing in focus"))
+
+    def _deictic(self, prev: str, nxt: str) -> bool:
+        if nxt in _NOT_DEICTIC_NEXT or prev in _RELATIVE_BEFORE or self._producty(stem(prev)):
+            return False  # "a jacket that fits", "something that keeps me dry"
+        if prev in _AUX and not self._producty(stem(nxt)):
+            return True  # "is this waterproof?"
+        return not nxt or nxt in _BOUND or nxt in _FILLER or nxt in ("looks", "seems", "sounds")
+
+    def _names(self) -> None:
+        categories = self.words_fit.categories(self.stems)
+        for pool in (self.pool, self.older):
+            found: dict[int, list[FocusItem]] = {}
+            for item in pool:
+                if categories and not Descriptors.in_categories(item, categories):
+                    continue
+                names = self.words_fit.name_words(item)
+                title = self.words_fit.title_words(item)
+                pairs = {(a, b) for a, b in zip(title, title[1:], strict=False) if a in names or b in names}
+                free = [k for k in range(len(self.stems)) if k not in self.used]
+                hit = next((k for k in free if self.stems[k] in names and len(self.stems[k]) >= 4
+                            and not self._other_number(k, title)), None)  # fmt: skip
+                hit = next((k for k in free if k + 1 < len(self.stems) and (self.stems[k], self.stems[k + 1]) in pairs
+                            and k + 1 not in self.used), hit)  # fmt: skip
+                if hit is not None:
+                    found.setdefault(hit, []).append(item)
+            for k, items in found.items():
+                self._add(self.toks[k][1], items[:1], "name", f"named '{self.words[k]}'", len(items) > 1)
+            if found:
+                return
+
+    def _other_number(self, k: int, title: tuple[str, ...]) -> bool:
+        """Whether the name at token ``k`` carries a number the title does not ("Ember 35" vs "Ember 20")."""
+        number = self.stems[k + 1] if k + 1 < len(self.stems) and self.stems[k + 1].isdigit() else None
+        return number is not None and number not in title
+
+    def _new_search(self) -> str | None:
+        if SEARCH_CUE.search(self.text):
+            return "new search"
+        categories = self.words_fit.categories(self.stems)
+        if categories and not any(Descriptors.in_categories(i, categories) for i in self.pool):
+            return f"new search: {', '.join(sorted(categories))} not in focus"
+        return None
+
+    def _combine(self) -> Resolution:
+        refs = sorted((r for r in self.refs if r.ids), key=lambda r: r.start)
+        note = "; ".join(r.note for r in sorted(self.refs, key=lambda r: r.start))
+        if not refs:
+            return Resolution(note=note)
+        ids = list(dict.fromkeys(pid for r in refs for pid in r.ids))
+        main = next((r for r in refs if r.kind != "pronoun"), refs[0])
+        return Resolution(ids, main.kind, True, note, len(refs) == 1 and refs[0].ambiguous)
+
+    def _fits_pool(self, word: str) -> bool:
+        return any(self.words_fit.fits(word, item) for item in self.pool)
+
+    def _producty(self, word: str) -> bool:  # names a thing one could buy: "jacket", "item", a focus word
+        return bool(word) and (word in _FILLER or self.words_fit.is_category(word) or self._fits_pool(word))
+
+    def _claimed(self, start: int) -> bool:
+        return any(self.toks[k][1] <= start < self.toks[k][2] for k in self.used)
+
+
+def _price_key(item: FocusItem) -> Decimal:
+    return item.price if item.price is not None else Decimal(0)

@@ -1,0 +1,239 @@
+"""The chat service: the LCEL chain from a shopper's message to a grounded, streamed answer.
+
+The chain is ``load | resolve | classify | condense | retrieve | prompt`` (see
+:mod:`storebot.chat.pipeline`) followed by a generator step that streams events:
+
+* ``products`` (cards built from catalog records) and ``sources`` first, as soon as retrieval is done;
+* ``token`` events with the answer, released **one verified sentence at a time**: each sentence the
+  model writes is grounding-checked before the shopper sees it, repaired when a fix is unambiguous,
+  and otherwise cut, with a deterministic answer built from the records taking over;
+* ``suggestions``, then ``done`` with the whole :class:`~storebot.chat.types.ChatResponse`.
+
+Example:
+    >>> service = ChatService.from_services(services)                                 # doctest: +SKIP
+    >>> service.respond(ChatRequest("demo", "s-12345678", "rain jacket under $150")).cards[0].title  # doctest: +SKIP
+    "Men's Ridge Shell Rain Jacket"
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+
+from storebot.chat.answers import deterministic_answer
+from storebot.chat.cards import card_from_product, citations_from, suggestions_for
+from storebot.chat.events import list_feedback, list_handoffs, record_feedback, record_handoff
+from storebot.chat.grounding import check_answer, repair
+from storebot.chat.pipeline import CARDS, STEPS, ChainDeps, Turn
+from storebot.chat.session import FocusItem, LastQuery, SessionStore
+from storebot.chat.types import ChatRequest, ChatResponse
+from storebot.llm.base import Capabilities
+from storebot.llm.registry import capabilities, get_llm, spec_for_store, translate_error
+
+log = logging.getLogger(__name__)
+
+MODEL_INTENTS = ("search", "recommendation", "product_question", "comparison", "policy")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+class ChatService:
+    """Answers shoppers' messages for every store of a deployment.
+
+    Example:
+        >>> service = ChatService.from_services(services, llm=GenericFakeChatModel(messages=iter([...])))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        stores: Any,
+        sessions: Callable[[str], SessionStore],
+        catalog: Callable[[str], Any],
+        indexes: Any,
+        redis: Any,
+        keys: Callable[[str], Any],
+        settings: dict[str, Any],
+        llm: BaseChatModel | None = None,
+    ) -> None:
+        self.stores, self.sessions, self.catalog = stores, sessions, catalog
+        self.indexes, self.redis, self.keys, self.settings = indexes, redis, keys, settings
+        self.llm_override = llm
+        self.chain = self._build_chain()
+
+    @classmethod
+    def from_services(cls, services: Any, llm: BaseChatModel | None = None) -> ChatService:
+        return cls(stores=services.stores, sessions=services.sessions, catalog=services.catalog,
+                   indexes=services.indexes, redis=services.redis, keys=services.keys,
+                   settings=services.settings, llm=llm)  # fmt: skip
+
+    def _build_chain(self) -> Runnable[Turn, tuple[str, Any]]:
+        prepare: Runnable[Turn, Turn] = RunnableLambda(STEPS[0])
+        for step in STEPS[1:]:
+            prepare = prepare | RunnableLambda(step)
+        return prepare | RunnableGenerator(self._answer_all)
+
+    def _deps(self, request: ChatRequest) -> ChainDeps:
+        store = self.stores.get(request.store_id)
+        spec = spec_for_store(store.settings, self.settings)
+        if self.llm_override is not None:
+            llm, caps = self.llm_override, Capabilities(condense=False, follows_instructions=True)
+        else:
+            llm, caps = get_llm(spec), capabilities(spec)
+        budget = min(int(self.settings["CHAT_PROMPT_TOKENS"]), caps.context_window // 2)
+        if not caps.follows_instructions:  # small local models: prompt reading dominates latency
+            budget = min(budget, int(self.settings["CHAT_PROMPT_TOKENS_SMALL"]))
+        session = self.sessions(store.id).open(request.session_id)
+        return ChainDeps(store, session, self.catalog(store.id), self.indexes, llm, caps, budget)
+
+    def stream(self, request: ChatRequest) -> Iterator[tuple[str, Any]]:
+        """The events of one turn: products, sources, token..., suggestions, done."""
+        turn = Turn(request, self._deps(request))
+        if request.page_context:
+            turn.deps.session.update(page_context=request.page_context)
+        yield from self.chain.stream(turn)
+
+    def respond(self, request: ChatRequest) -> ChatResponse:
+        """The whole answer at once (the stream, consumed)."""
+        for event, data in self.stream(request):
+            if event == "done":
+                return data["response"]  # type: ignore[no-any-return]
+        raise RuntimeError("the chat stream ended without a response")
+
+    # -- generation -------------------------------------------------------------------------------------------
+
+    def _answer_all(self, turns: Iterator[Turn]) -> Iterator[tuple[str, Any]]:
+        for turn in turns:
+            yield from self._answer(turn)
+
+    def _answer(self, turn: Turn) -> Iterator[tuple[str, Any]]:
+        assert turn.intent is not None
+        intent, message = turn.intent.intent, turn.request.message
+        cards = [card_from_product(p, v) for p, v in turn.products[:CARDS]]
+        citations = citations_from(turn.reviews)
+        yield "products", {"items": [c.to_dict() for c in cards]}
+        yield "sources", {"reviews": [c.to_dict() for c in citations], "policies": [p.id for p in turn.policies]}
+        timings: dict[str, float] = {"model_ms": turn.model_ms}
+        parts: list[str] = []
+        action = "template"
+        if intent in MODEL_INTENTS and turn.index is not None and (turn.products or turn.policies):
+            action = yield from self._generate(turn, parts, timings)
+        text = " ".join(p.strip() for p in parts if p.strip())
+        if not text or action in ("cut", "error"):
+            # The model wrote nothing usable, or a claim we could not verify: the records answer instead
+            # (after whatever verified sentences were already shown).
+            facts = deterministic_answer(intent, message, turn.products, turn.reviews, turn.policies)
+            yield "token", {"text": (" " if text else "") + facts}
+            text = f"{text} {facts}".strip()
+            action = "fallback" if action in ("cut", "error", "model") else action
+        report = check_answer(text, turn.products, turn.reviews, turn.policies, question=message,
+                              store_name=turn.deps.store.name)  # fmt: skip
+        response = self._finish(turn, text, cards, citations, report.to_dict() | {"action": action}, timings)
+        yield "suggestions", {"items": response.suggestions}
+        yield "done", {"response": response}
+
+    def _generate(self, turn: Turn, parts: list[str], timings: dict[str, float]) -> Iterator[tuple[str, Any]]:
+        """Stream the model's answer, releasing only sentences that pass the grounding check."""
+        started = time.perf_counter()
+        pending, action = "", "model"
+
+        def vet(sentence: str) -> str | None:
+            args = (turn.products, turn.reviews, turn.policies)
+            named = {"question": turn.request.message, "store_name": turn.deps.store.name}
+            report = check_answer(sentence, *args, **named)
+            return sentence if report.ok else repair(sentence, report, *args, **named)
+
+        try:
+            for chunk in turn.deps.llm.stream(turn.messages):
+                if "first_token_ms" not in timings:
+                    timings["first_token_ms"] = (time.perf_counter() - turn.started) * 1000
+                pending += str(chunk.content)
+                *done, pending = SENTENCE_END.split(pending)
+                for sentence in done:
+                    checked = vet(sentence) if sentence.strip() else ""
+                    if checked is None:
+                        action = "cut"
+                        break
+                    if checked != sentence:
+                        action = "repaired"
+                    if checked.strip():
+                        parts.append(checked)
+                        yield "token", {"text": (" " if len(parts) > 1 else "") + checked.strip()}
+                if action == "cut":
+                    break
+            if action != "cut" and pending.strip():
+                checked = vet(pending)
+                if checked is None or not checked.strip():
+                    action = "cut"
+                else:
+                    action = "repaired" if checked != pending else action
+                    parts.append(checked)
+                    yield "token", {"text": (" " if len(parts) > 1 else "") + checked.strip()}
+        except Exception as exc:  # the shopper still gets the record-built answer; the log gets why
+            log.warning("chat model failed for store %s: %s", turn.deps.store.id, translate_error(exc))
+            action = "error"
+        timings["llm_ms"] = (time.perf_counter() - started) * 1000 + turn.model_ms
+        return action
+
+    # -- after the answer --------------------------------------------------------------------------------------
+
+    def _finish(self, turn: Turn, text: str, cards: list[Any], citations: list[Any], grounding: dict[str, Any],
+                timings: dict[str, float]) -> ChatResponse:  # fmt: skip
+        assert turn.intent is not None and turn.condensed is not None
+        intent, session, request = turn.intent.intent, turn.deps.session, turn.request
+        message_id = uuid.uuid4().hex
+        session.history.add_messages([HumanMessage(request.message), AIMessage(text, id=message_id)])
+        new_listing = intent in ("search", "recommendation") or (cards and not turn.resolution.product_ids)
+        focus = [FocusItem(p.id, v.id if v else None) for p, v in turn.products[:CARDS]] if new_listing else None
+        last = LastQuery(turn.condensed.standalone_query, turn.condensed.filters) if intent == "search" else None
+        if turn.resolution.product_ids:
+            about = [pid for pid in turn.resolution.product_ids if pid in turn.known]
+        elif intent in ("product_question", "comparison"):
+            about = [p.id for p, _ in turn.products]
+        else:
+            about = []
+        subject = about if about else ([] if intent in ("search", "recommendation") else None)
+        session.update(focus=focus, last_query=last, subject=subject, new_turn=True)
+        handoff = intent == "human"
+        if handoff:
+            record_handoff(self.redis, self.keys(turn.deps.store.id), request.session_id, request.message,
+                           "shopper asked for a person")  # fmt: skip
+        total = (time.perf_counter() - turn.started) * 1000
+        timings |= {"total_ms": total, "overhead_ms": total - timings.get("llm_ms", turn.model_ms)}
+        return ChatResponse(
+            session_id=request.session_id, text=text, intent=intent, message_id=message_id, cards=cards,
+            citations=citations, policy_sources=[p.id for p in turn.policies],
+            suggestions=suggestions_for(intent, [p for p, _ in turn.products], query=request.message),
+            focus=about, standalone_query=turn.condensed.standalone_query, grounding=grounding,
+            handoff=handoff, timings={k: round(v, 2) for k, v in timings.items()},
+        )  # fmt: skip
+
+    # -- sessions, feedback, handoffs ---------------------------------------------------------------------------
+
+    def history(self, store_id: str, session_id: str) -> dict[str, Any]:
+        session = self.sessions(store_id).open(session_id)
+        messages = [{"id": m.id, "role": "shopper" if m.type == "human" else "assistant", "text": m.content}
+                    for m in session.history.messages]  # fmt: skip
+        state = session.load()
+        return {"session_id": session_id, "messages": messages, "focus": state.focus_ids}
+
+    def forget(self, store_id: str, session_id: str) -> None:
+        self.sessions(store_id).open(session_id).clear()
+
+    def feedback(self, store_id: str, session_id: str, rating: Any, comment: str, turn: Any) -> dict[str, Any]:
+        ref = turn if turn is not None else -1
+        saved = record_feedback(self.redis, self.keys(store_id), session_id, ref, rating, comment)
+        return saved.to_dict()
+
+    def handoffs(self, store_id: str, limit: int) -> list[dict[str, Any]]:
+        return [h.to_dict() for h in list_handoffs(self.redis, self.keys(store_id), limit=limit)]
+
+    def feedback_list(self, store_id: str, limit: int) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in list_feedback(self.redis, self.keys(store_id), limit=limit)]
