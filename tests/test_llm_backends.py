@@ -276,13 +276,14 @@ def test_local_model_serves_concurrent_requests_one_at_a_time(local_spec: Backen
 
 
 @pytest.mark.slow
-def test_a_forked_worker_loads_its_own_model(local_spec: BackendSpec) -> None:
+def test_a_forked_worker_loads_its_own_model() -> None:
     """Celery's prefork pool: the child must neither reuse the parent's model and lock nor hang.
 
-    The parent has run the model (GNU OpenMP's threads do not survive a fork), and is
-    mid-generation (its lock is held) when it forks.
+    The parent has run the model on two threads (GNU OpenMP's threads do not survive a
+    fork, so the child falls back to one) and is mid-generation (its lock is held) when it forks.
     """
-    parent_model = get_llm(local_spec)
+    spec = BackendSpec(backend="local", max_tokens=4, temperature=0.0, timeout=120, extra={"n_threads": 2})
+    parent_model = get_llm(spec)
     parent_model.invoke("Say hi", max_tokens=2)
     loaded = local_backend._load(parent_model.model_path, parent_model.n_ctx, parent_model.n_threads)
     with loaded.lock:
@@ -290,7 +291,7 @@ def test_a_forked_worker_loads_its_own_model(local_spec: BackendSpec) -> None:
         if pid == 0:  # pragma: no cover - the child reports through its exit code
             code = 1
             try:
-                child_model = get_llm(local_spec)
+                child_model = get_llm(spec)
                 text = child_model.invoke("Say hi", max_tokens=4).content
                 child_loaded = local_backend._load(child_model.model_path, child_model.n_ctx, child_model.n_threads)
                 fresh = child_model is not parent_model and child_loaded is not loaded

@@ -138,8 +138,8 @@ def is_refinement(message: str, vocabulary: CatalogVocabulary | None = None,
     """
     text = " ".join(fold(message).replace("’", "'").split())
     words = tokens(text)
-    if not words or len(words) > 10 or _ABOUT_PRODUCT.search(text) or SEARCH_CUE.match(text) and not \
-            _REFINE_CUE.match(text):  # fmt: skip
+    new_search = bool(SEARCH_CUE.match(text)) and not _REFINE_CUE.match(text)  # "show me tents", not "show me more"
+    if not words or len(words) > 10 or new_search or _ABOUT_PRODUCT.search(text):
         return False
     parsed = parse_message(message, vocabulary)
     if parsed.filters.categories and not _same_categories(parsed.filters.categories, last_categories or []):

@@ -12,7 +12,10 @@ the retrieved products, reviews and policies:
 - **product**: a title-like name ("the Summit Pro jacket") names a retrieved product;
 - **spec**: a number with a unit ("20,000 mm", "800-fill", "-25 °C") occurs in
   the attributes or text of the product it is said of, its reviews or the
-  policies, allowing unit conversions and formatting ("20000mm").
+  policies, allowing unit conversions and formatting ("20000mm"); a yes/no
+  feature ("is waterproof", "No" to "is it waterproof?") does not contradict
+  the attributes;
+- **markup**: no DATA delimiters or chat-template tokens are copied into the answer.
 
 :func:`repair` fixes what is unambiguous and drops what is not;
 :func:`deterministic_answer` (from :mod:`storebot.chat.answers`) is the fallback.
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +52,7 @@ from storebot.chat.amounts import (
 from storebot.chat.answers import deterministic_answer, summarize_reviews
 from storebot.chat.cards import availability_label
 from storebot.chat.claims import Evidence, find_discounts, find_stock_claims, sentence_spans
+from storebot.chat.features import feature_value, find_feature_claims
 from storebot.chat.mentions import attribute, find_mentions, unknown_names
 
 __all__ = ["GroundingReport", "Violation", "check_answer", "deterministic_answer", "repair", "summarize_reviews"]
@@ -56,6 +60,8 @@ __all__ = ["GroundingReport", "Violation", "check_answer", "deterministic_answer
 MAX_REPAIRS = 3
 _THRESHOLD = re.compile(r"\b(?P<op>under|below|less than|up to|within|at most|over|above|more than|at least)\s*$",
                         re.I)  # fmt: skip
+_MARKUP = re.compile(r"</?\s*(?:data|product|review|policy|system|user|assistant)\b[^>\n]{0,80}>|<\|im_(?:start|end)\|>"
+                     r"|&lt;|&gt;|^\s*DATA\b", re.I | re.M)  # fmt: skip
 _EVERY = re.compile(r"\b(?:are|both|all|each|they|these|every)\b", re.I)
 _DIFFERENCE = re.compile(r"^\s*(?:cheaper|less|more|pricier|difference|extra)\b", re.I)
 _POLICY_WORDS = re.compile(r"\b(?:ship|shipping|shipped|deliver\w*|order|orders|return\w*|refund\w*|exchange\w*|"
@@ -69,7 +75,7 @@ _REGULAR = re.compile(r"\b(?:was|regular(?:ly)?|originally|usually|normally|list
 class Violation:
     """One claim of an answer that the records do not support."""
 
-    kind: str  # "price", "discount", "stock", "product" or "spec"
+    kind: str  # "price", "discount", "stock", "product", "spec" or "markup"
     claim: str
     detail: str
     start: int = -1
@@ -105,12 +111,17 @@ def check_answer(
     currency: str = "USD",
     question: str = "",
     store_name: str = "",
+    context: str = "",
 ) -> GroundingReport:
     """Check every price, discount, stock claim, product name and spec of ``text`` (see the module docstring).
 
     ``question`` and ``store_name`` are not claims: amounts, numbers and names in them are accepted.
+    ``context`` is the part of the answer already checked and shown, when ``text`` is the next sentence of
+    a stream: it resolves "it" and "the first one" in ``text`` but its own claims are not checked again.
+    Violation offsets are within ``text``.
     """
-    text = fold(text)
+    offset = len(fold(context).rstrip() + " ") if context.strip() else 0
+    text = (fold(context).rstrip() + " " if offset else "") + fold(text)
     ev = Evidence(products, reviews, policies, question=question, store_name=store_name, currency=currency)
     mentions = find_mentions(text, ev.products)
     sentences = sentence_spans(text)
@@ -154,6 +165,15 @@ def check_answer(
         if _inside(start, quoted):
             continue
         violations.append(Violation("product", phrase, "no retrieved product has this name", start, end))
+    for f in find_feature_claims(text, question, answer_start=not offset):
+        subject = about(f.start) or (ev.products if len(ev.products) == 1 else [])
+        wrong = [p for p in subject if feature_value(p, f.feature) not in (None, f.value)]
+        if wrong and (len(wrong) == len(subject) or _every(text, f.start, subject)):
+            really = "is not" if f.value else "is"
+            detail = f"the attributes say {', '.join(p.title for p in wrong)} {really} {f.feature}"
+            violations.append(Violation("spec", f.text, detail, f.start, f.end, _ids(wrong)))
+    for m in _MARKUP.finditer(text):
+        violations.append(Violation("markup", m.group(0), "prompt markup copied into the answer", m.start(), m.end()))
     for q in find_quantities(text):
         if any(s <= q.start < e or q.start <= s < q.end for s, e in taken):
             continue
@@ -164,6 +184,8 @@ def check_answer(
         if not any(same_quantity(q, k, approximate=approximate) for k in known + ev.question_quantities):
             where = ", ".join(p.title for p in subject) if subject else "the retrieved records"
             violations.append(Violation("spec", q.text, f"not in {where}", q.start, q.end, _ids(subject)))
+    if offset:
+        violations = [replace(v, start=v.start - offset, end=v.end - offset) for v in violations if v.start >= offset]
     violations.sort(key=lambda v: v.start)
     return GroundingReport(not violations, violations)
 
@@ -222,13 +244,15 @@ def repair(
     currency: str = "USD",
     question: str = "",
     store_name: str = "",
+    context: str = "",
 ) -> str | None:
     """``text`` with unambiguous fixes applied and unverifiable sentences dropped, or None if too much is wrong.
 
     A wrong price of a single named product with one possible price is replaced by that price; a false
     "in stock"/"out of stock" of a single product is replaced by its real availability. Any other
     violation drops its sentence. More than :data:`MAX_REPAIRS` violations, or dropping half the
-    sentences, gives None, as does a repaired text that still fails :func:`check_answer`.
+    sentences, gives None, as does a repaired text that still fails :func:`check_answer`. ``report`` must
+    come from :func:`check_answer` on the same ``text`` (and ``context``).
     """
     if report.ok:
         return text
@@ -260,7 +284,7 @@ def repair(
         kept.append(piece.strip())
     repaired = " ".join(k for k in kept if k)
     again = check_answer(repaired, products, reviews, policies, currency=currency, question=question,
-                         store_name=store_name)  # fmt: skip
+                         store_name=store_name, context=context)  # fmt: skip
     return repaired if again.ok and repaired else None
 
 

@@ -61,8 +61,8 @@ INJECTION = _rx(r"""
 |admin|administrator|developer|manager)|authori[sz]e|ignora\s(?:tus|las)\sinstrucciones|ignore[zr]?\s(?:tes|vos|les)
 \sinstructions|ignoriere""")
 _SERVICE_HOURS = _rx(r"""
-(?:when|what\stime|what\shours)\s.{0,40}(?:customer\s(?:service|support)|open|available)|(?:customer\s(?:service|support)
-|store|opening|business)\shours""")
+(?:when|what\stime|what\shours)\s.{0,40}(?:customer\s(?:service|support)|open|available)
+|(?:customer\s(?:service|support)|store|opening|business)\shours""")
 HUMAN = _rx(r"""
 (?:talk|speak|chat)\s(?:to|with)\s(?:someone|somebody|(?:a|an|the|some|your)\s(?:real\s|live\s|actual\s)?
 (?:person|human|agent|representative|rep|staff|manager|operator|employee|associate|salesperson)|(?:real\s|live\s)?
@@ -76,9 +76,9 @@ _GREETING = _rx(r"""
 (?:hi|hello|hey|hiya|howdy|yo|greetings|good\s(?:morning|afternoon|evening|day)|hola|buenos\sdias|buenas(?:\stardes
 |\snoches)?|bonjour|bonsoir|salut|hallo|guten\s(?:tag|morgen|abend)|servus|ciao|ola|thank\syou|thanks?|thx|ty|cheers
 |merci|gracias|danke|bye|goodbye|see\syou|ok|okay|cool|great|perfect|awesome|nice|fine|alright|all\sright|sure|got\sit
-|sounds\sgood|no\sthanks|that's\sall(?:\sfor\s(?:today|now))?|that\sis\sall|nothing\selse|all\sgood|have\sa\s(?:good|nice
-|great)\s(?:day|one|evening))(?:\s(?:there|everyone|all|team|folks|bot|friend|again|so\smuch|very\smuch|a\slot
-|beaucoup|mucho|sch[oö]n))?""")
+|sounds\sgood|no\sthanks|that's\sall(?:\sfor\s(?:today|now))?|that\sis\sall|nothing\selse|all\sgood
+|have\sa\s(?:good|nice|great)\s(?:day|one|evening))
+(?:\s(?:there|everyone|all|team|folks|bot|friend|again|so\smuch|very\smuch|a\slot|beaucoup|mucho|sch[oö]n))?""")
 _SMALL_TALK = _rx(r"""
 how\sare\syou(?:\sdoing|\stoday)?|how's\sit\sgoing|what's\sup|who\sare\syou|what\sare\syou|what\scan\syou\sdo
 |are\syou\sa\s(?:bot|robot|human|person|ai)|what\sdo\syou\sdo|qu[eé]\stal|c[oó]mo\sest[aá]s|[cç]a\sva|wie\sgeht's
@@ -87,7 +87,8 @@ how\sare\syou(?:\sdoing|\stoday)?|how's\sit\sgoing|what's\sup|who\sare\syou|what
 POLICY = _rx(r"""
 shipping|ships?\sto|do\syou\s(?:ship|deliver)|send\s(?:it|them|this|these|those)\sback|take\s(?:it|them)\sback
 |exchang\w*|spend\s(?:to|for|before)|minimum\s(?:order|spend)|(?:place[ds]?|change|modify|cancel)\s(?:an|my|the)\sorder
-|how\s(?:do|should|can|to)\s(?:i\s)?(?:wash|clean|care\sfor|dry|store|repair|re-?proof|re-?waterproof)|delivery|deliveries|deliver(?:ed|s)?|arrive|arrives|dispatch
+|how\s(?:do|should|can|to)\s(?:i\s)?(?:wash|clean|care\sfor|dry|store|repair|re-?proof|re-?waterproof)
+|delivery|deliveries|deliver(?:ed|s)?|arrive|arrives|dispatch
 |returns?|return\s(?:it|this|them|an?|my|the|policy|window|label)|refunds?|refunded|money\sback|exchanges?
 |warrant(?:y|ies)|guarantee[ds]?|price[\s-]match(?:ing)?|match\s(?:the|a|their)\sprice
 |price\sadjustment|track(?:ing)?(?:\s(?:my|an?|the))?\s(?:order|package|parcel)|order\sstatus|my\sorder
@@ -98,9 +99,9 @@ shipping|ships?\sto|do\syou\s(?:ship|deliver)|send\s(?:it|them|this|these|those)
 |rembours\w*|garantie|versand|lieferung|liefern|r[uü]ckgabe|r[uü]cksendung|umtausch|erstattung""")
 _OFF_STRONG = _rx(r"""
 jokes?|funny\sstory|poems?|poetry|haiku|song\slyrics|lyrics|riddle|homework|math|maths|equation|solve|algebra
-|calculus|integral|derivative|(?:what\sis|what's|calculate)\s\d+\s?[-+*/x×÷^]\s?\d+|coding|source\scode|(?:write|fix|my|this)\s(?:some\s)?code
-|programming|program\sin
-|python|javascript|typescript|java|sql|html|css|regex|write\s(?:a|me\sa)\s(?:function|script|program|essay|story)
+|calculus|integral|derivative|(?:what\sis|what's|calculate)\s\d+\s?[-+*/x×÷^]\s?\d+|coding|source\scode
+|(?:write|fix|my|this)\s(?:some\s)?code|programming|program\sin|python|javascript|typescript|java|sql|html|css
+|regex|write\s(?:a|me\sa)\s(?:function|script|program|essay|story)
 |debug|politics|political|election|president|prime\sminister|democrats?|republicans?|vote|voting|religion
 |other\s(?:stores?|shops?|websites?|sites?|retailers?)|another\s(?:store|shop|retailer)|competitors?|where\selse
 |amazon|walmart|ebay|aliexpress|temu|rei|translate|chatgpt|openai|meaning\sof\slife|horoscope|dating|capital\sof

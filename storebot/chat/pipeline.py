@@ -126,6 +126,11 @@ def resolve(turn: Turn) -> Turn:
         page_product_id=turn.request.page_product_id if turn.request.page_product_id in turn.known else None,
         vocabulary=turn.vocabulary,
     )  # fmt: skip
+    subject = [pid for pid in turn.state.subject if pid in turn.known] if turn.state else []
+    if turn.resolution.kind == "pronoun" and turn.resolution.ambiguous and subject:
+        # "it" with several cards on screen means the product we were just talking about, if there is one.
+        turn.resolution = Resolution(product_ids=subject, kind="pronoun", explicit=True,
+                                     note="the product under discussion")  # fmt: skip
     return turn
 
 

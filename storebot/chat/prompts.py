@@ -143,7 +143,7 @@ def _cost(message: BaseMessage) -> int:
 
 
 def _recent(history: Sequence[BaseMessage], room: int) -> list[BaseMessage]:
-    """The newest history messages that fit in ``room`` tokens, starting at a shopper message."""
+    """The newest history messages that fit in ``room`` tokens, never starting with an answer."""
     kept: list[BaseMessage] = []
     for message in reversed(history):
         cost = _cost(message)
@@ -151,7 +151,7 @@ def _recent(history: Sequence[BaseMessage], room: int) -> list[BaseMessage]:
             break
         kept.insert(0, message)
         room -= cost
-    while kept and kept[0].type != "human":
+    while kept and kept[0].type == "ai":
         kept.pop(0)  # an answer without its question confuses small models
     return kept
 

@@ -6,11 +6,16 @@ user's own backend makes, whether from their code or from a package that
 declares a ``storebot.llm`` entry point (a callable given ``register_backend``).
 
 Example:
-    >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
-    >>> register_backend("canned", lambda spec: FakeListChatModel(responses=["Hi!"]),
-    ...                  capabilities=Capabilities(condense=False))
-    >>> get_llm(BackendSpec(backend="canned")).invoke("hello").content
-    'Hi!'
+    A user's own backend, here Anthropic's models through ``langchain-anthropic``:
+
+    >>> from langchain_anthropic import ChatAnthropic                        # doctest: +SKIP
+    >>> register_backend(                                                     # doctest: +SKIP
+    ...     "anthropic",
+    ...     lambda spec: ChatAnthropic(model=spec.model or "claude-3-5-haiku-latest", api_key=spec.api_key,
+    ...                                timeout=spec.timeout, max_tokens=spec.max_tokens),
+    ...     capabilities=Capabilities(context_window=200_000),
+    ... )
+    >>> get_llm(BackendSpec(backend="anthropic", api_key="sk-ant-...")).invoke("Hi")  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -13,6 +13,13 @@ sentence-transformers model directory that ``SentenceTransformerEmbeddings``
 loads by path. Run it off the request path (a Celery task), then re-embed the
 catalog with the new model: the embedding cache is keyed by model id, so old
 and new vectors never mix.
+
+Opt-in, and measure before switching: on the labelled CrowdFlower product set
+(``bench/search.py --adapt-seconds 420``) six to seven minutes of it on two
+cores *lowered* nDCG@10, vector-only and hybrid alike, both with
+title <-> description pairs and with title-crop <-> product-text pairs.
+all-MiniLM-L6-v2 already matches short product queries well; a few hundred
+steps of in-batch contrastive training on one catalog mostly pulls it away.
 """
 
 from __future__ import annotations
