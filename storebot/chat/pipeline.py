@@ -31,7 +31,7 @@ from storebot.chat.prompts import build_messages
 from storebot.chat.references import Resolution, resolve_references
 from storebot.chat.session import ChatSession, SessionState
 from storebot.chat.types import ChatRequest
-from storebot.llm.base import Capabilities
+from storebot.llm.base import BackendSpec, Capabilities
 from storebot.retrieval.filters import Filters
 from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
@@ -54,6 +54,7 @@ class ChainDeps:
     llm: BaseChatModel
     capabilities: Capabilities
     prompt_budget: int
+    spec: BackendSpec | None = None
 
 
 @dataclass

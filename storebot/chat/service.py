@@ -104,7 +104,7 @@ class ChatService:
         if not caps.follows_instructions:  # small local models: prompt reading dominates latency
             budget = min(budget, int(self.settings["CHAT_PROMPT_TOKENS_SMALL"]))
         session = self.sessions(store.id).open(request.session_id)
-        return ChainDeps(store, session, self.catalog(store.id), self.indexes, llm, caps, budget)
+        return ChainDeps(store, session, self.catalog(store.id), self.indexes, llm, caps, budget, spec)
 
     def stream(self, request: ChatRequest) -> Iterator[tuple[str, Any]]:
         """The events of one turn: products, sources, token..., suggestions, done."""
@@ -175,7 +175,8 @@ class ChatService:
             if OFF_SCRIPT.search(sentence) or (max_words and len(sentence.split()) > max_words):
                 return None
             args = (turn.products, turn.reviews, turn.policies)
-            named = {"question": turn.request.message, "store_name": turn.deps.store.name}
+            named = {"question": turn.request.message, "store_name": turn.deps.store.name,
+                     "context": " ".join(parts)}  # earlier sentences say which product "it" is  # fmt: skip
             report = check_answer(sentence, *args, **named)
             return sentence if report.ok else repair(sentence, report, *args, **named)
 
@@ -212,7 +213,7 @@ class ChatService:
                     parts.append(checked)
                     yield "token", {"text": (" " if len(parts) > 1 else "") + checked.strip()}
         except Exception as exc:  # the shopper still gets the record-built answer; the log gets why
-            log.warning("chat model failed for store %s: %s", turn.deps.store.id, translate_error(exc))
+            log.warning("chat model failed for store %s: %s", turn.deps.store.id, translate_error(exc, turn.deps.spec))
             action = "error"
         timings["llm_ms"] = (time.perf_counter() - started) * 1000 + turn.model_ms
         return action
