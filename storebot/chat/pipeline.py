@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from storebot.retrieval.search import IndexNotReady, SearchResult, search_produc
 from storebot.stores import Store
 
 CARDS = 4
+_SINGULAR = re.compile(r"\b(?:it|its|it's|this one|that one)\b", re.IGNORECASE)
+_PLURAL = re.compile(r"\b(?:they|them|those|these|both|all|each|compare|vs|versus|between)\b", re.IGNORECASE)
 PRODUCT_INTENTS = ("search", "recommendation", "product_question", "comparison")
 
 
@@ -128,8 +131,13 @@ def resolve(turn: Turn) -> Turn:
         vocabulary=turn.vocabulary,
     )  # fmt: skip
     subject = [pid for pid in turn.state.subject if pid in turn.known] if turn.state else []
-    if turn.resolution.kind == "pronoun" and turn.resolution.ambiguous and subject:
-        # "it" with several cards on screen means the product we were just talking about, if there is one.
+    ids, message = turn.resolution.product_ids, turn.request.message
+    if len(ids) > 1 and _SINGULAR.search(message) and not _PLURAL.search(message):
+        # "is it rechargeable?": one product is meant, whatever else the words happen to match.
+        ids = subject[:1] if len(subject) == 1 else ids[:1]
+        turn.resolution = Resolution(product_ids=ids, kind="pronoun", explicit=True, note="singular reference")
+    elif turn.resolution.kind == "pronoun" and subject and (turn.resolution.ambiguous or len(ids) > 1):
+        # "it" / "them" with several cards on screen mean what we were just talking about, if anything.
         turn.resolution = Resolution(product_ids=subject, kind="pronoun", explicit=True,
                                      note="the product under discussion")  # fmt: skip
     return turn
@@ -188,12 +196,52 @@ def retrieve(turn: Turn) -> Turn:
         turn.products = found if intent in ("search", "recommendation") else found[:want]
     elif intent in ("product_question", "comparison"):
         turn.products = resolved
+    if intent == "comparison" and (len(turn.products) < 2 or not resolved):
+        turn.products = _compared(turn, resolved, fallback=turn.products)
     if intent in ("product_question", "comparison", "recommendation") and turn.products:
         ids = [p.id for p, _ in turn.products]
         turn.reviews = search_reviews(index, turn.request.message, product_ids=ids, k=4)
     if intent == "policy":
         turn.policies = search_policies(index, turn.request.message, k=2)
     return turn
+
+
+_CUE = re.compile(r"^\s*(?:please\s+)?(?:compare|what(?:'s| is) the difference between|difference between|"
+                  r"which (?:is|one is|would be) \w+(?: for \w+)?)[\s,:]*", re.IGNORECASE)  # fmt: skip
+_SIDES = re.compile(r"\s*(?:\bvs\.?|\bversus\b|\bor\b|\bwith\b|\bcompared (?:to|with)\b|\band\b|[,:?])\s*",
+                    re.IGNORECASE)  # fmt: skip
+
+
+def _compared(turn: Turn, resolved: list[tuple[Product, Variant | None]], *,
+              fallback: list[tuple[Product, Variant | None]]) -> list[tuple[Product, Variant | None]]:  # fmt: skip
+    """Products named on each side of "A vs B" / "A or B", in the order the shopper named them."""
+    sides = [side for side in _SIDES.split(_CUE.sub("", turn.request.message)) if len(side.split()) >= 1
+             and re.search(r"[a-z]{3}", side, re.IGNORECASE)]  # fmt: skip
+    if len(sides) < 2:
+        return fallback
+    chosen = list(resolved)
+    for side in sides[:3]:
+        if any(_names(product, side) for product, _ in chosen):
+            continue
+        hits = search_products(turn.deps.indexes, turn.deps.catalog, turn.deps.store.id, side, limit=1).hits
+        if hits and all(hits[0].product.id != p.id for p, _ in chosen):
+            chosen.append((hits[0].product, hits[0].variant))
+    if len(chosen) < 2:
+        return fallback
+    order = {id(pair): _first_mention(pair[0], turn.request.message) for pair in chosen}
+    return sorted(chosen, key=lambda pair: order[id(pair)])
+
+
+def _names(product: Product, text: str) -> bool:
+    words = {w for w in re.findall(r"[a-z0-9]+", product.title.lower()) if len(w) > 3}
+    return bool(words & set(re.findall(r"[a-z0-9]+", text.lower())))
+
+
+def _first_mention(product: Product, message: str) -> int:
+    lowered = message.lower()
+    spots = [lowered.find(w) for w in re.findall(r"[a-z0-9]+", product.title.lower()) if len(w) > 3]
+    found = [s for s in spots if s >= 0]
+    return min(found) if found else len(message)
 
 
 def prompt(turn: Turn) -> Turn:

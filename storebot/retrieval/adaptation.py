@@ -105,14 +105,19 @@ def adapt_embedding_model(
     if len(pairs) < 2:
         raise ValueError("adapt_embedding_model needs at least two non-empty texts or pairs from the catalog")
     import torch
-    from sentence_transformers import SentenceTransformer, losses
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers >= 6 moved the losses
+        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    except ImportError:  # pragma: no cover - older releases
+        from sentence_transformers.losses import MultipleNegativesRankingLoss
 
     random.seed(seed)
     torch.manual_seed(seed)
     model = SentenceTransformer(resolve_model_path(str(base_model_path)), device="cpu")
     window = model.max_seq_length
     model.max_seq_length = min(max_seq_length, window)
-    loss_fn = losses.MultipleNegativesRankingLoss(model)
+    loss_fn = MultipleNegativesRankingLoss(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
     steps_per_epoch = max(1, len(pairs) // batch_size)
     total = steps_per_epoch * max(1, epochs)
