@@ -29,6 +29,8 @@ lint: install
 
 bench: install
 	$(PY) bench/sync.py
+	HF_HUB_OFFLINE=1 $(PY) bench/search.py
+	HF_HUB_OFFLINE=1 $(PY) bench/chat_eval.py --backend local
 
 clean:
 	rm -rf $(VENV) .storebot .pytest_cache
