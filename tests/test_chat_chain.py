@@ -174,3 +174,16 @@ def test_feedback_and_forgetting_a_session(client: FlaskClient, services: Servic
     assert client.get("/api/v1/feedback", headers=auth).get_json()["items"][0]["comment"] == "wanted cheaper"
     assert client.delete(f"/api/v1/chat/fb-session-1?key={key}").status_code == 200
     assert client.get(f"/api/v1/chat/fb-session-1/history?key={key}").get_json()["messages"] == []
+
+
+@pytest.mark.slow
+def test_the_real_local_model_answers_through_the_chain(services: Services, shop: str) -> None:
+    """The default backend: the bundled SmolLM2 through llama.cpp, streamed, grounded."""
+    service = ChatService.from_services(services)  # no override: STOREBOT_LLM_BACKEND defaults to local
+    events = list(service.stream(ChatRequest(shop, "local-session-1", "Ridge Shell rain jacket", {})))
+    response = events[-1][1]["response"]
+    assert [name for name, _ in events][:2] == ["products", "sources"]
+    assert response.cards[0].id == "rain-1" and "$139" in response.text
+    assert response.grounding["ok"] and response.grounding["action"] in ("template", "template+model")
+    assert response.timings["first_text_ms"] < response.timings["total_ms"]
+    assert "first_token_ms" in response.timings, "the local model was called and streamed"
