@@ -57,3 +57,14 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["--help"])
     for command in ("demo", "serve", "worker", "beat", "store", "sync", "delete", "jobs", "settings"):
         assert command in result.output
+
+
+def test_store_config_sets_the_chat_backend(runner: CliRunner) -> None:
+    create_store(runner)
+    result = runner.invoke(cli, ["store", "config", "trail-shop", "llm_backend=openai", "llm_api_key=sk-test"])
+    assert result.exit_code == 0, result.output
+    assert "llm_backend = openai" in result.output and "sk-test" not in result.output
+    cleared = runner.invoke(cli, ["store", "config", "trail-shop", "llm_backend="])
+    assert "llm_backend = (default)" in cleared.output
+    bad = runner.invoke(cli, ["store", "config", "trail-shop", "colour=blue"])
+    assert bad.exit_code == 1 and "Keys: llm_backend" in bad.output

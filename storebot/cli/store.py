@@ -70,3 +70,35 @@ def delete(ctx: Context, store_id: str, yes: bool) -> None:
         click.confirm(f"Delete store {store_id!r} and all its data?", abort=True)
     removed = ctx.services.stores.delete(store_id)
     click.echo(f"Deleted {store_id} ({removed} keys).")
+
+
+STORE_SETTINGS = ("llm_backend", "llm_model", "llm_base_url", "llm_api_key")
+
+
+@store.command("config")
+@click.argument("store_id")
+@click.argument("pairs", nargs=-1, metavar="KEY=VALUE...")
+@pass_context
+def config(ctx: Context, store_id: str, pairs: tuple[str, ...]) -> None:
+    """Show or set a store's own settings, e.g. its chat backend.
+
+    \b
+    storebot store config demo llm_backend=openai llm_model=gpt-4o-mini
+    storebot store config demo llm_backend=          # back to the global default
+    """
+    from storebot.errors import StorebotError
+
+    found = ctx.services.stores.get(store_id)
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in STORE_SETTINGS:
+            raise StorebotError(f"{pair!r} is not KEY=VALUE with a known key.", fix=f"Keys: {', '.join(STORE_SETTINGS)}.")
+        if value:
+            found.settings[key] = value
+        else:
+            found.settings.pop(key, None)
+    if pairs:
+        ctx.services.stores.save(found)
+    for key in STORE_SETTINGS:
+        shown = "***" if key.endswith("api_key") and found.settings.get(key) else found.settings.get(key, "(default)")
+        click.echo(f"{key} = {shown}")
