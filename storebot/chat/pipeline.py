@@ -192,6 +192,10 @@ def retrieve(turn: Turn) -> Turn:
         turn.search = search_products(turn.deps.indexes, turn.deps.catalog, turn.deps.store.id, query,
                                       limit=CARDS, filters=filters)  # fmt: skip
         found = [(hit.product, hit.variant) for hit in turn.search.hits]
+        if intent == "search" and found and _QUESTION.match(turn.request.message) and _named(found[0][0], turn):
+            # "How warm is the Winterloft pad?": a question about a product it names, not a new search.
+            turn.intent = IntentResult("product_question", 0.6, "asks about a product it names")
+            intent = "product_question"
         want = 2 if intent == "comparison" else 1
         turn.products = found if intent in ("search", "recommendation") else found[:want]
     elif intent in ("product_question", "comparison"):
@@ -212,34 +216,62 @@ _SIDES = re.compile(r"\s*(?:\bvs\.?|\bversus\b|\bor\b|\bwith\b|\bcompared (?:to|
                     re.IGNORECASE)  # fmt: skip
 
 
+_QUESTION_SIDE = re.compile(r"^\s*(?:which|what|how|who|is|are|and)\b", re.IGNORECASE)
+
+
 def _compared(turn: Turn, resolved: list[tuple[Product, Variant | None]], *,
               fallback: list[tuple[Product, Variant | None]]) -> list[tuple[Product, Variant | None]]:  # fmt: skip
     """Products named on each side of "A vs B" / "A or B", in the order the shopper named them."""
-    sides = [side for side in _SIDES.split(_CUE.sub("", turn.request.message)) if len(side.split()) >= 1
-             and re.search(r"[a-z]{3}", side, re.IGNORECASE)]  # fmt: skip
+    sides = [side for side in _SIDES.split(_CUE.sub("", turn.request.message)) if re.search(r"[a-z]{3}", side, re.I)
+             and not _QUESTION_SIDE.match(side)]  # fmt: skip
     if len(sides) < 2:
         return fallback
     chosen = list(resolved)
     for side in sides[:3]:
-        if any(_names(product, side) for product, _ in chosen):
+        if any(_names(product, variant, side) for product, variant in chosen):
             continue
         hits = search_products(turn.deps.indexes, turn.deps.catalog, turn.deps.store.id, side, limit=1).hits
         if hits and all(hits[0].product.id != p.id for p, _ in chosen):
             chosen.append((hits[0].product, hits[0].variant))
     if len(chosen) < 2:
         return fallback
-    order = {id(pair): _first_mention(pair[0], turn.request.message) for pair in chosen}
+    order = {id(pair): _first_mention(*pair, turn.request.message) for pair in chosen}
     return sorted(chosen, key=lambda pair: order[id(pair)])
 
 
-def _names(product: Product, text: str) -> bool:
-    words = {w for w in re.findall(r"[a-z0-9]+", product.title.lower()) if len(w) > 3}
-    return bool(words & set(re.findall(r"[a-z0-9]+", text.lower())))
+_QUESTION = re.compile(r"^\s*(?:how|is|are|does|do|what|which|can|will|would|has|have)\b.*\?\s*$",
+                       re.IGNORECASE | re.DOTALL)  # fmt: skip
 
 
-def _first_mention(product: Product, message: str) -> int:
+_STOCK_QUESTION = re.compile(r"^\s*(?:do|does) (?:you|your store|the store) (?:have|sell|carry|stock)\b|"
+                             r"^\s*(?:have|got) you\b|^\s*is there\b|^\s*are there\b", re.IGNORECASE)  # fmt: skip
+
+
+def _named(product: Product, turn: Turn) -> bool:
+    """Whether the message names ``product`` by a distinctive word of its title (not its brand or a category)."""
+    if _STOCK_QUESTION.match(turn.request.message):
+        return False
+    segments = list(product.category) + list(getattr(turn.vocabulary, "categories", []) or [])
+    generic = {w.lower() for part in segments for w in re.findall(r"[A-Za-z]+", part)}
+    generic |= {w.lower() for w in re.findall(r"[A-Za-z]+", product.brand)}
+    distinctive = {w for w in re.findall(r"[a-z0-9]+", product.title.lower()) if len(w) > 3 and w not in generic
+                   and w.rstrip("s") not in generic and w + "s" not in generic}  # fmt: skip
+    return bool(distinctive & set(re.findall(r"[a-z0-9]+", turn.request.message.lower())))
+
+
+def _naming_words(product: Product, variant: Variant | None) -> list[str]:
+    """Words a shopper may use to name this product: its title's, and its variant's colour or size."""
+    text = " ".join([product.title, *(variant.options.values() if variant else [])]).lower()
+    return [w for w in re.findall(r"[a-z0-9]+", text) if len(w) > 3]
+
+
+def _names(product: Product, variant: Variant | None, text: str) -> bool:
+    return bool(set(_naming_words(product, variant)) & set(re.findall(r"[a-z0-9]+", text.lower())))
+
+
+def _first_mention(product: Product, variant: Variant | None, message: str) -> int:
     lowered = message.lower()
-    spots = [lowered.find(w) for w in re.findall(r"[a-z0-9]+", product.title.lower()) if len(w) > 3]
+    spots = [lowered.find(w) for w in _naming_words(product, variant)]
     found = [s for s in spots if s >= 0]
     return min(found) if found else len(message)
 

@@ -229,9 +229,11 @@ class ChatService:
         new_listing = intent in ("search", "recommendation") or (cards and not turn.resolution.product_ids)
         focus = [FocusItem(p.id, v.id if v else None) for p, v in turn.products[:CARDS]] if new_listing else None
         last = LastQuery(turn.condensed.standalone_query, turn.condensed.filters) if intent == "search" else None
-        if turn.resolution.product_ids:
+        if intent == "comparison":
+            about = [p.id for p, _ in turn.products]
+        elif turn.resolution.product_ids:
             about = [pid for pid in turn.resolution.product_ids if pid in turn.known]
-        elif intent in ("product_question", "comparison"):
+        elif intent == "product_question":
             about = [p.id for p, _ in turn.products]
         else:
             about = []
