@@ -54,8 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REDIS_URL",
         "",
-        "Redis to use, e.g. redis://localhost:6379/0. Unset: storebot starts a private redis-server "
-        "under DATA_DIR.",
+        "Redis to use, e.g. redis://localhost:6379/0. Unset: storebot starts a private redis-server under DATA_DIR.",
         env="REDIS_URL",
     ),
     Setting(
@@ -82,7 +81,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WORKER_CONCURRENCY", 1, "Celery worker processes started by `storebot worker`.", int),
     Setting("OPENAI_API_KEY", "", "Key for OpenAI's API, used by the `openai` backend.", env="OPENAI_API_KEY"),
     Setting("LLM_BACKEND", "local", "Chat backend: local (bundled SmolLM2), openai, or openai-compatible."),
-    Setting("LLM_MODEL", "", "Model name (openai: e.g. gpt-4o-mini) or GGUF path (local). Unset: the backend's default."),
+    Setting(
+        "LLM_MODEL", "", "Model name (openai: e.g. gpt-4o-mini) or GGUF path (local). Unset: the backend's default."
+    ),
     Setting("LLM_BASE_URL", "", "Endpoint of an openai-compatible server, e.g. http://localhost:11434/v1 (Ollama)."),
     Setting("LLM_API_KEY", "", "Key for the openai-compatible endpoint, if it needs one."),
     Setting("LLM_TIMEOUT", 30.0, "Seconds to wait for the chat model before answering from the catalog alone.", float),

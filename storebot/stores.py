@@ -85,12 +85,10 @@ class StoreRegistry:
     def keys_for(self, store_id: str) -> StoreKeys:
         return StoreKeys(self.prefix, store_id)
 
-    def create(
-        self, name: str, origins: list[str] | None = None, store_id: str | None = None
-    ) -> tuple[Store, str]:
+    def create(self, name: str, origins: list[str] | None = None, store_id: str | None = None) -> tuple[Store, str]:
         """Create a store; returns it with its secret key, which is not stored."""
         if not name.strip():
-            raise StorebotError("A store needs a name.", fix="Pass one, e.g. `storebot store create \"My Shop\"`.")
+            raise StorebotError("A store needs a name.", fix='Pass one, e.g. `storebot store create "My Shop"`.')
         store_id = store_id or slugify(name)
         if not STORE_ID_RE.match(store_id):
             raise StorebotError(
@@ -106,9 +104,7 @@ class StoreRegistry:
             created_at=time.time(),
         )
         if not self.redis.set(self._key("store", store_id), json.dumps(store.to_dict()), nx=True):
-            raise Conflict(
-                f"A store with id {store_id!r} exists.", fix="Pick another name or pass --id."
-            )
+            raise Conflict(f"A store with id {store_id!r} exists.", fix="Pick another name or pass --id.")
         with self.redis.pipeline() as pipe:
             pipe.set(self._key("secret", _digest(secret_key)), store_id)
             pipe.hset(self._key("store", store_id, "auth"), "secret_digest", _digest(secret_key))
@@ -148,7 +144,9 @@ class StoreRegistry:
             )
         store_id = self.redis.get(self._key("secret", _digest(secret_key)))
         if store_id is None:
-            raise Unauthorized("Unknown secret key.", fix="Check the key, or rotate it with `storebot store rotate-key`.")
+            raise Unauthorized(
+                "Unknown secret key.", fix="Check the key, or rotate it with `storebot store rotate-key`."
+            )
         stored = self.redis.hget(self._key("store", store_id.decode(), "auth"), "secret_digest")
         if stored is None or not hmac.compare_digest(stored.decode(), _digest(secret_key)):
             raise Unauthorized("This secret key has been rotated.", fix="Use the store's current secret key.")
@@ -183,8 +181,11 @@ class StoreRegistry:
         for batch in _batched(self.redis.scan_iter(match=self.keys_for(store_id).pattern, count=1000), 500):
             removed += self.redis.delete(*batch)
         old = self.redis.hget(self._key("store", store_id, "auth"), "secret_digest")
-        keys = [self._key("store", store_id), self._key("store", store_id, "auth"),
-                self._key("publishable", store.publishable_key)]
+        keys = [
+            self._key("store", store_id),
+            self._key("store", store_id, "auth"),
+            self._key("publishable", store.publishable_key),
+        ]
         if old is not None:
             keys.append(self._key("secret", old.decode()))
         removed += self.redis.delete(*keys)

@@ -60,7 +60,7 @@ def job_counts_total(client: FlaskClient, auth: dict[str, str]) -> int:
 
 
 def test_row_errors_are_reported_by_the_job(client: FlaskClient, auth: dict[str, str], celery_worker: object) -> None:
-    feed = "id,title,price\n1,Tent,199.00\n,No id,5.00\n3,Bad price,abc\n4,Stove,49.50\n".encode()
+    feed = b"id,title,price\n1,Tent,199.00\n,No id,5.00\n3,Bad price,abc\n4,Stove,49.50\n"
     response = upload(client, auth, "/api/v1/catalog", feed, "products.csv")
     job = wait_for_job(client, auth, response.get_json()["job"]["id"])
     assert job["state"] == "succeeded"

@@ -41,7 +41,9 @@ def indexed(app: Flask, client: FlaskClient, auth: dict[str, str], store, celery
 
 
 def test_search_finds_filters_and_returns_the_matched_variant(client: FlaskClient, indexed: dict[str, str]) -> None:
-    body = client.get("/api/v1/search", query_string={"q": "waterproof jacket under $200 in medium", **indexed}).get_json()
+    body = client.get(
+        "/api/v1/search", query_string={"q": "waterproof jacket under $200 in medium", **indexed}
+    ).get_json()
     assert body["filters_applied"]["price_max"] == "200.00" and body["filters_applied"]["sizes"] == ["M"]
     assert [item["id"] for item in body["items"]] == ["rain-1"]
     variant = body["items"][0]["matched_variant"]
@@ -50,7 +52,9 @@ def test_search_finds_filters_and_returns_the_matched_variant(client: FlaskClien
 
 
 def test_sale_price_and_explicit_filters(client: FlaskClient, indexed: dict[str, str]) -> None:
-    body = client.get("/api/v1/search", query_string={"q": "trail running shoes", "price_max": "100", **indexed}).get_json()
+    body = client.get(
+        "/api/v1/search", query_string={"q": "trail running shoes", "price_max": "100", **indexed}
+    ).get_json()
     assert [i["id"] for i in body["items"]] == ["shoe-1"]
     assert body["items"][0]["matched_variant"]["sale_price"] == "99.00"
 
@@ -72,7 +76,9 @@ def test_keys_origins_and_cors(client: FlaskClient, indexed: dict[str, str], aut
     assert client.get("/api/v1/search?q=tent").status_code == 401
     secret = auth["Authorization"].split()[1]
     assert client.get("/api/v1/search", query_string={"q": "tent", "key": secret}).status_code == 403
-    evil = client.get("/api/v1/search", query_string={"q": "tent", **indexed}, headers={"Origin": "https://evil.example"})
+    evil = client.get(
+        "/api/v1/search", query_string={"q": "tent", **indexed}, headers={"Origin": "https://evil.example"}
+    )
     assert evil.status_code == 403 and "storebot store origins" in evil.get_json()["error"]["fix"]
     ok = client.get("/api/v1/search", query_string={"q": "tent", **indexed}, headers={"Origin": "https://acme.example"})
     assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == "https://acme.example"

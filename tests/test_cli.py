@@ -37,7 +37,8 @@ def test_sync_reports_row_errors_and_mapping(runner: CliRunner, tmp_path: Path) 
     feed = tmp_path / "export.csv"
     feed.write_text("SKU,Name,Cost\nA1,Tent,199\nA2,Stove,oops\n")
     result = runner.invoke(
-        cli, ["sync", str(feed), "--store", "trail-shop", "--map", "id=SKU", "--map", "title=Name", "--map", "price=Cost"]
+        cli,
+        ["sync", str(feed), "--store", "trail-shop", "--map", "id=SKU", "--map", "title=Name", "--map", "price=Cost"],
     )
     assert result.exit_code == 0, result.output
     assert "1 added" in result.output and "1 failed" in result.output

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from storebot.config import load_settings
 from storebot.embedded_redis import EmbeddedRedis, find_redis_server
 from storebot.errors import RedisUnavailable
 from storebot.services import Services
-from storebot.config import load_settings
 
 
 def test_starts_persists_with_aof_and_is_shared_by_a_second_process(tmp_path: Path) -> None:

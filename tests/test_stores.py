@@ -10,7 +10,9 @@ from storebot.services import Services
 from storebot.stores import normalize_origin
 
 
-def test_create_returns_keys_and_stores_only_a_hash_of_the_secret(services: Services, redis_client: redis.Redis) -> None:
+def test_create_returns_keys_and_stores_only_a_hash_of_the_secret(
+    services: Services, redis_client: redis.Redis
+) -> None:
     store, secret = services.stores.create("Northwind Trail", ["https://Shop.Example:443/"])
     assert store.id == "northwind-trail"
     assert secret.startswith("sk_") and store.publishable_key.startswith("pk_")

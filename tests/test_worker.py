@@ -26,7 +26,9 @@ def test_sync_task_runs_once_even_when_delivered_twice(
 ) -> None:
     store_id = store[0]
     feed = io.BytesIO(b'{"id": "a", "title": "A", "price": "3"}\n{"id": "b", "title": "B", "price": "4"}\n')
-    job_id = accept_upload(services.jobs(store_id), services.uploads(store_id), feed, kind="products", filename="f.jsonl")
+    job_id = accept_upload(
+        services.jobs(store_id), services.uploads(store_id), feed, kind="products", filename="f.jsonl"
+    )
     celery_app = app.extensions["celery"]
 
     celery_app.send_task("storebot.sync_catalog", args=[store_id, job_id])

@@ -24,7 +24,8 @@ from langchain_core.messages import BaseMessage
 
 from storebot.catalog.models import Product, Variant
 from storebot.catalog.repository import CatalogRepository
-from storebot.chat.condense import Condensed, condense as condense_message, llm_condense_prompt, parse_llm_condense
+from storebot.chat.condense import Condensed, llm_condense_prompt, parse_llm_condense
+from storebot.chat.condense import condense as condense_message
 from storebot.chat.descriptors import FocusItem
 from storebot.chat.intent import IntentResult, classify_intent
 from storebot.chat.memory import recent_within_budget
@@ -159,7 +160,9 @@ def condense(turn: Turn) -> Turn:
     """A standalone query: rules first; a capable backend rewrites fresh searches with the history."""
     assert turn.intent is not None and turn.state is not None
     items = turn.focus + [i for g in turn.history_focus for i in g]
-    items += [FocusItem.from_product(p, v) for pid, (p, v) in turn.known.items() if pid not in {i.product_id for i in items}]
+    items += [
+        FocusItem.from_product(p, v) for pid, (p, v) in turn.known.items() if pid not in {i.product_id for i in items}
+    ]
     last = turn.state.last_query
     turn.condensed = condense_message(
         turn.request.message, resolution=turn.resolution,

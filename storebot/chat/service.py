@@ -50,7 +50,8 @@ CLOSING_WORDS = 20
 
 def closing_messages(question: str, answer: str, store_name: str) -> list[Any]:
     """A tiny prompt (~80 tokens) asking a small model for one friendly closing sentence, no facts."""
-    from langchain_core.messages import HumanMessage as Human, SystemMessage
+    from langchain_core.messages import HumanMessage as Human
+    from langchain_core.messages import SystemMessage
 
     system = (f"You are the friendly shopping assistant of {store_name}. Write ONE short sentence that ends the "
               "reply below, such as offering more help. Do not add any facts, prices or numbers.")  # fmt: skip
@@ -61,7 +62,8 @@ class ChatService:
     """Answers shoppers' messages for every store of a deployment.
 
     Example:
-        >>> service = ChatService.from_services(services, llm=GenericFakeChatModel(messages=iter([...])))  # doctest: +SKIP
+        >>> fake = GenericFakeChatModel(messages=iter([AIMessage("Here you go.")]))  # doctest: +SKIP
+        >>> service = ChatService.from_services(services, llm=fake)                  # doctest: +SKIP
     """
 
     def __init__(

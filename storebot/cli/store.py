@@ -92,7 +92,9 @@ def config(ctx: Context, store_id: str, pairs: tuple[str, ...]) -> None:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key not in STORE_SETTINGS:
-            raise StorebotError(f"{pair!r} is not KEY=VALUE with a known key.", fix=f"Keys: {', '.join(STORE_SETTINGS)}.")
+            raise StorebotError(
+                f"{pair!r} is not KEY=VALUE with a known key.", fix=f"Keys: {', '.join(STORE_SETTINGS)}."
+            )
         if value:
             found.settings[key] = value
         else:

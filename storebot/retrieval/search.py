@@ -157,7 +157,11 @@ def _filtered(
 ) -> tuple[list[SearchHit], list[str], Filters]:  # fmt: skip
     products = {p.id: p for p in catalog.get_products([h.id for h in ranked])}
     if not wanted:
-        return [SearchHit(products[h.id], h.score, signals=h.signals) for h in ranked[:limit] if h.id in products], [], wanted
+        return (
+            [SearchHit(products[h.id], h.score, signals=h.signals) for h in ranked[:limit] if h.id in products],
+            [],
+            wanted,
+        )
     attempts = [(wanted, "")] + list(relax(wanted))
     notes: list[str] = []
     for attempt, note in attempts:
