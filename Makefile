@@ -6,7 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install lint bench clean
+WIDGET := widgets/dist/storebot.js
+
+.PHONY: demo test install lint bench clean widget
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,10 +20,16 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-demo: install
+# The chat widget: one minified file built by esbuild from widgets/src (npm registry only).
+$(WIDGET): widgets/package.json widgets/package-lock.json widgets/build.mjs $(wildcard widgets/src/*)
+	cd widgets && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+widget: $(WIDGET)
+
+demo: install $(WIDGET)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/storebot demo
 
-test: install
+test: install $(WIDGET)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 lint: install

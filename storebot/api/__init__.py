@@ -13,15 +13,17 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    from storebot.api import catalog, chat, health, jobs, search
-    from storebot.web import storefront
+    from storebot.api import catalog, chat, health, jobs, search, widget
+    from storebot.web import placeholders, storefront
 
     app.register_blueprint(health.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(widget.bp)
     app.register_blueprint(storefront.bp)
+    app.register_blueprint(placeholders.bp)
 
     @app.errorhandler(StorebotError)
     def storebot_error(exc: StorebotError):  # type: ignore[no-untyped-def]
