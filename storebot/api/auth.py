@@ -101,6 +101,7 @@ def add_cors_headers(response: Any) -> Any:
     origin = g.get("cors_origin")
     if origin:
         response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "X-Storebot-Session"
         response.headers["Vary"] = "Origin"
     return response
 
@@ -111,7 +112,7 @@ def answer_preflight() -> Any:
         return None
     response = current_app.make_default_options_response()
     response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Storebot-Key"
     response.headers["Access-Control-Max-Age"] = "600"
     response.headers["Vary"] = "Origin"
