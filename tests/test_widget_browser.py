@@ -181,6 +181,7 @@ def test_axe_finds_no_serious_violations_in_the_open_widget(browser, live) -> No
 
 
 def test_mobile_viewport_is_full_screen(browser, live) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(exist_ok=True)
     # Reduced motion: the panel opens without its transition, so it can be measured at once (and that path is tested).
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                   reduced_motion="reduce")  # fmt: skip
@@ -190,6 +191,7 @@ def test_mobile_viewport_is_full_screen(browser, live) -> None:  # type: ignore[
     box = page.locator("storebot-chat [role='dialog']").bounding_box()
     assert box and box["width"] >= 388 and box["height"] >= 800
     send(page, "tents")
+    page.screenshot(path=str(SHOTS / "mobile-mid-answer.png"))
     page.locator("storebot-chat [part~='card']").first.wait_for(timeout=60_000)
     page.screenshot(path=str(SHOTS / "mobile-open.png"))
     context.close()
