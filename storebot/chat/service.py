@@ -48,6 +48,15 @@ OFF_SCRIPT = re.compile(r"\b(?:sorry|as an? (?:ai|language model)|i (?:am|'m) (?
 CLOSING_WORDS = 20
 
 
+def _makes_claims(sentence: str, turn: Turn) -> bool:
+    """Whether a sentence talks about products (a number, or a word of a product's name) rather than being courtesy."""
+    if re.search(r"\d", sentence):
+        return True
+    words = set(re.findall(r"[a-z]+", sentence.lower()))
+    names = {w for p, _ in turn.products for w in re.findall(r"[a-z]+", f"{p.title} {p.brand}".lower()) if len(w) > 3}
+    return bool(words & names)
+
+
 def closing_messages(question: str, answer: str, store_name: str) -> list[Any]:
     """A tiny prompt (~80 tokens) asking a small model for one friendly closing sentence, no facts."""
     from langchain_core.messages import HumanMessage as Human
@@ -176,6 +185,8 @@ class ChatService:
         def vet(sentence: str) -> str | None:
             if OFF_SCRIPT.search(sentence) or (max_words and len(sentence.split()) > max_words):
                 return None
+            if max_sentences and _makes_claims(sentence, turn):
+                return None  # a closing line is courtesy only: a small model's claims about products are not trusted
             args = (turn.products, turn.reviews, turn.policies)
             named = {"question": turn.request.message, "store_name": turn.deps.store.name,
                      "context": " ".join(parts)}  # earlier sentences say which product "it" is  # fmt: skip
