@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -113,7 +113,10 @@ def load(turn: Turn) -> Turn:
             if product is not None:
                 variant = _variant(product, entry.variant_id)
                 turn.known.setdefault(product.id, (product, variant))
-                found.append(FocusItem.from_product(product, variant))
+                # Every colour and size of the product, not only the card's variant: "the Sage one" may name a
+                # colour the card did not happen to show.
+                item = FocusItem.from_product(product)
+                found.append(replace(item, variant_id=variant.id if variant else None))
         return found
 
     turn.focus = items(turn.state.focus)
