@@ -36,7 +36,11 @@ QUESTIONS = [
     "what is your return policy?",
     "headlamps under $40",
 ]
-FEEDS = (("products", "products.json", "shopify"), ("reviews", "reviews.csv", "csv"), ("policies", "policies.json", "json"))
+FEEDS = (
+    ("products", "products.json", "shopify"),
+    ("reviews", "reviews.csv", "csv"),
+    ("policies", "policies.json", "json"),
+)
 
 
 def serve_demo(data_dir: Path) -> tuple[str, str, object]:
@@ -66,8 +70,9 @@ def main() -> None:
     url, _key, server = serve_demo(args.data_dir)
     first, total = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--no-sandbox", "--disable-background-networking"])  # fmt: skip
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"]
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 860})
         page.goto(f"{url}/shop/demo")
         page.locator("storebot-chat [part='launcher']").click()
@@ -79,7 +84,9 @@ def main() -> None:
             answers = page.locator("storebot-chat [data-role='assistant']")
             answers.nth(i).locator("[part='bubble']").filter(has_text="a").first.wait_for(timeout=120_000)
             first.append((time.perf_counter() - started) * 1000)
-            page.locator(f"storebot-chat [data-role='assistant'][data-state='done'] >> nth={i}").wait_for(timeout=120_000)
+            page.locator(f"storebot-chat [data-role='assistant'][data-state='done'] >> nth={i}").wait_for(
+                timeout=120_000
+            )
             total.append((time.perf_counter() - started) * 1000)
             print(f"{question!r}: first text {first[-1]:.0f} ms, done {total[-1]:.0f} ms")
         browser.close()

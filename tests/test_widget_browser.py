@@ -33,14 +33,29 @@ XSS_TITLE = "<img src=x onerror=alert(1)>"
 def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
     port = free_port()
     prefix = f"w{uuid.uuid4().hex[:8]}"
-    app = create_app({"REDIS_URL": redis_url, "KEY_PREFIX": prefix, "TESTING": True,
-                      "DATA_DIR": str(tmp_path_factory.mktemp("live")), "CELERY": {"task_default_queue": prefix}})  # fmt: skip
+    app = create_app(
+        {
+            "REDIS_URL": redis_url,
+            "KEY_PREFIX": prefix,
+            "TESTING": True,
+            "DATA_DIR": str(tmp_path_factory.mktemp("live")),
+            "CELERY": {"task_default_queue": prefix},
+        }
+    )
     services = app.extensions["storebot"]
     services.__dict__["embedder"] = embedder
     store, _secret = services.stores.create("Trail Test Shop", [f"http://127.0.0.1:{port}"], store_id="shop")
     keys = services.keys(store.id)
-    products = [*PRODUCTS, {"id": "xss-1", "title": XSS_TITLE, "price": "9.00", "category": ["Gear", "Oddities"],
-                            "description": "A product whose name tries to run a script."}]  # fmt: skip
+    products = [
+        *PRODUCTS,
+        {
+            "id": "xss-1",
+            "title": XSS_TITLE,
+            "price": "9.00",
+            "category": ["Gear", "Oddities"],
+            "description": "A product whose name tries to run a script.",
+        },
+    ]
     for kind, records in (("products", products), ("reviews", REVIEWS), ("policies", POLICIES)):
         sync_feed(services.redis, keys, jsonl(records), SyncOptions(fmt="jsonl", kind=kind))
     update_index(services.redis, keys, services.index_root, services.embedder)
@@ -102,14 +117,18 @@ def last_answer(page):  # type: ignore[no-untyped-def]
 def test_ask_stream_cards_add_to_cart_and_history(page, live) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(exist_ok=True)
     page.goto(shop(live))
-    page.evaluate("window.__carts = []; window.addEventListener('storebot:add-to-cart', e => window.__carts.push(e.detail))")
+    page.evaluate(
+        "window.__carts = []; window.addEventListener('storebot:add-to-cart', e => window.__carts.push(e.detail))"
+    )
     open_widget(page)
     send(page, "a waterproof jacket under $150")
     page.screenshot(path=str(SHOTS / "desktop-mid-answer.png"))
     card = page.locator("storebot-chat [part~='card']").first
     card.wait_for(timeout=60_000)
-    page.wait_for_function("() => document.querySelector('storebot-chat').shadowRoot"
-                           ".querySelectorAll('[data-role=assistant]').length > 0", timeout=60_000)  # fmt: skip
+    page.wait_for_function(
+        "() => document.querySelector('storebot-chat').shadowRoot.querySelectorAll('[data-role=assistant]').length > 0",
+        timeout=60_000,
+    )
     page.locator("storebot-chat [part~='add-to-cart']:not([disabled])").first.wait_for(timeout=60_000)
     assert "$139" in last_answer(page).inner_text(timeout=60_000) or "139" in card.inner_text()
     page.screenshot(path=str(SHOTS / "desktop-open.png"))
@@ -132,9 +151,12 @@ def test_a_question_on_a_product_page_is_about_that_product(page, live) -> None:
     open_widget(page)
     send(page, "is it waterproof?")
     answer = last_answer(page)
-    page.wait_for_function("() => { const r = document.querySelector('storebot-chat').shadowRoot;"
-                           " const a = r.querySelectorAll('[data-role=assistant]'); return a.length &&"
-                           " a[a.length - 1].textContent.includes('Tempest'); }", timeout=60_000)  # fmt: skip
+    page.wait_for_function(
+        "() => { const r = document.querySelector('storebot-chat').shadowRoot;"
+        " const a = r.querySelectorAll('[data-role=assistant]'); return a.length &&"
+        " a[a.length - 1].textContent.includes('Tempest'); }",
+        timeout=60_000,
+    )
     assert "Ridge Shell" not in answer.inner_text()
 
 
@@ -145,7 +167,9 @@ def test_hostile_product_text_renders_as_text(page, live) -> None:  # type: igno
     page.locator("storebot-chat [part~='card']").first.wait_for(timeout=60_000)
     titles = page.locator("storebot-chat [part~='card']").all_inner_texts()
     assert any(XSS_TITLE in t for t in titles)
-    assert page.evaluate("document.querySelector('storebot-chat').shadowRoot.querySelectorAll('img[src=x]').length") == 0
+    assert (
+        page.evaluate("document.querySelector('storebot-chat').shadowRoot.querySelectorAll('img[src=x]').length") == 0
+    )
     assert not page.dialogs
 
 
@@ -183,8 +207,9 @@ def test_axe_finds_no_serious_violations_in_the_open_widget(browser, live) -> No
 def test_mobile_viewport_is_full_screen(browser, live) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(exist_ok=True)
     # Reduced motion: the panel opens without its transition, so it can be measured at once (and that path is tested).
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  reduced_motion="reduce")  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, reduced_motion="reduce"
+    )
     page = context.new_page()
     page.goto(shop(live))
     open_widget(page)
