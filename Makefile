@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 WIDGET := widgets/dist/storebot.js
 
-.PHONY: demo test install lint bench clean widget
+.PHONY: demo test install lint bench clean widget browser
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,14 @@ widget: $(WIDGET)
 demo: install $(WIDGET)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/storebot demo
 
-test: install $(WIDGET)
+# The browser tests drive Debian's chromium (Playwright's own browser download is not reachable). As root it is
+# installed here; otherwise install it yourself: apt-get install chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "chromium is missing and could not be installed: run apt-get install chromium"; exit 1; }
+
+test: install $(WIDGET) browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 lint: install
