@@ -43,12 +43,13 @@ def celery_init_app(app: Flask, services: Services) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
+    from storebot import tasks  # registers the tasks
+
     config = celery_config(services.redis_url)
+    config["beat_schedule"] = tasks.beat_schedule(services.settings)
     config.update(app.config.get("CELERY") or {})
     celery_app.config_from_object(config)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-
-    from storebot import tasks  # noqa: F401  (registers the tasks)
 
     return celery_app

@@ -1,4 +1,4 @@
-"""Celery tasks: thin adapters that take ids and call one domain function."""
+"""Catalog tasks: sync a feed, then bring the search index up to date."""
 
 from __future__ import annotations
 
