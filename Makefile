@@ -26,6 +26,14 @@ $(WIDGET): widgets/package.json widgets/package-lock.json widgets/build.mjs $(wi
 
 widget: $(WIDGET)
 
+# The merchant dashboard (widgets/dashboard, Chart.js from npm) is bundled by the same npm step, into its own file.
+DASHBOARD := widgets/dist/dashboard.js
+$(DASHBOARD): $(WIDGET) widgets/build.mjs $(wildcard widgets/dashboard/*)
+	cd widgets && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $@
+
+widget demo test: $(DASHBOARD)
+
 demo: install $(WIDGET)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/storebot demo
 
@@ -46,6 +54,10 @@ bench: install
 	$(PY) bench/sync.py
 	HF_HUB_OFFLINE=1 $(PY) bench/search.py
 	HF_HUB_OFFLINE=1 $(PY) bench/chat_eval.py --backend local
+	HF_HUB_OFFLINE=1 $(PY) bench/recs.py
+	HF_HUB_OFFLINE=1 $(PY) bench/sentiment.py
+	HF_HUB_OFFLINE=1 $(PY) bench/finetune.py
+	HF_HUB_OFFLINE=1 $(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) .storebot .pytest_cache

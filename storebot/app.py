@@ -8,7 +8,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import secrets
 from typing import Any
 
@@ -26,7 +25,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings["SECRET_KEY"] or secrets.token_hex(32)
     app.config["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) << 20
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from storebot import observability
+
+    observability.init_app(app)  # JSON logs with request ids, request metrics, LLM metrics
 
     services = Services(app.config)  # one dict: tests and views see the same settings
     app.extensions["storebot"] = services
@@ -38,4 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from storebot import api
 
     api.init_app(app)
+    from storebot.api import limits
+
+    limits.init_app(app, services.redis_url)  # rate limits in Redis, body limits, JSON 413 and 429
     return app

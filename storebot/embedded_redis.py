@@ -45,9 +45,7 @@ def find_redis_server(explicit: str = "") -> str:
     if explicit:
         if Path(explicit).is_file() and os.access(explicit, os.X_OK):
             return explicit
-        raise RedisUnavailable(
-            f"STOREBOT_REDIS_SERVER_BIN={explicit!r} is not an executable file.", fix=INSTALL_HINT
-        )
+        raise RedisUnavailable(f"STOREBOT_REDIS_SERVER_BIN={explicit!r} is not an executable file.", fix=INSTALL_HINT)
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path

@@ -29,6 +29,8 @@ from storebot.keys import StoreKeys
 from storebot.stores import StoreRegistry
 
 if TYPE_CHECKING:
+    from storebot.insights.events import EventStore
+    from storebot.insights.recommend import Recommender
     from storebot.retrieval.embeddings import SentenceTransformerEmbeddings
     from storebot.retrieval.indexer import LiveIndexes
 
@@ -49,9 +51,7 @@ class Services:
         """``REDIS_URL``, or the URL of the embedded redis-server (started if needed)."""
         if self.settings.get("REDIS_URL"):
             return str(self.settings["REDIS_URL"])
-        self.embedded_redis = EmbeddedRedis(
-            self.data_dir / "redis", binary=self.settings.get("REDIS_SERVER_BIN", "")
-        )
+        self.embedded_redis = EmbeddedRedis(self.data_dir / "redis", binary=self.settings.get("REDIS_SERVER_BIN", ""))
         return self.embedded_redis.start()
 
     @cached_property
@@ -123,6 +123,23 @@ class Services:
         from storebot.retrieval.indexer import LiveIndexes
 
         return LiveIndexes(self.redis, self.prefix, self.index_root, self.embedder)
+
+    def events(self, store_id: str) -> EventStore:
+        """The store's shopper events (bounded by EVENTS_MAX and EVENTS_RETENTION_DAYS)."""
+        from storebot.insights.events import EventStore
+
+        return EventStore(self.redis, self.keys(store_id), self.catalog(store_id),
+                          max_events=int(self.settings["EVENTS_MAX"]),
+                          retention_days=float(self.settings["EVENTS_RETENTION_DAYS"]),
+                          half_life_hours=float(self.settings["TRENDING_HALF_LIFE_HOURS"]))  # fmt: skip
+
+    def recommender(self, store_id: str) -> Recommender:
+        """The store's recommender: cached similar and complementary, personal and trending on request."""
+        from storebot.insights.recommend import RecommendationCache, RecommendationSettings, Recommender
+
+        return Recommender(self.catalog(store_id), lambda: self.indexes.get(store_id), self.events(store_id),
+                           self.sessions(store_id), RecommendationCache(self.redis, self.keys(store_id)),
+                           RecommendationSettings.from_settings(self.settings))  # fmt: skip
 
     def close(self) -> None:
         if self.embedded_redis is not None:

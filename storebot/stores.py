@@ -48,7 +48,10 @@ class Store:
         return asdict(self)
 
     def allows_origin(self, origin: str | None) -> bool:
-        return bool(origin) and normalize_origin(origin or "") in self.origins
+        try:
+            return bool(origin) and normalize_origin(origin or "") in self.origins
+        except StorebotError:  # "null" (sandboxed frames, file://) or junk: a 403, never allowed
+            return False
 
 
 def normalize_origin(origin: str) -> str:

@@ -47,9 +47,13 @@ def celery_init_app(app: Flask, services: Services) -> Celery:
 
     config = celery_config(services.redis_url)
     config["beat_schedule"] = tasks.beat_schedule(services.settings)
+    config["broker_transport_options"] = {"visibility_timeout": int(services.settings["BROKER_VISIBILITY_TIMEOUT"])}
     config.update(app.config.get("CELERY") or {})
     celery_app.config_from_object(config)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    from storebot.observability.metrics import connect_celery_signals
+
+    connect_celery_signals()  # task durations, failures and sync counts in /metrics
 
     return celery_app

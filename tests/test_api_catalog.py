@@ -33,9 +33,13 @@ def upload(client: FlaskClient, auth: dict[str, str], path: str, data: bytes, fi
 
 
 def test_upload_demo_catalog_and_reviews_through_the_worker(
-    app, client: FlaskClient, auth: dict[str, str], celery_worker: object  # type: ignore[no-untyped-def]
+    app,
+    client: FlaskClient,
+    auth: dict[str, str],
+    celery_worker: object,  # type: ignore[no-untyped-def]
 ) -> None:
     app.config["INDEX_AFTER_SYNC"] = False  # indexing the whole demo store is test_demo's job, not this test's
+    app.config["ANALYZE_AFTER_SYNC"] = False  # and analysing its reviews is test_api_reviews_insights's
     response = upload(client, auth, "/api/v1/catalog", (FIXTURES / "products.json").read_bytes(), "products.json")
     assert response.status_code == 202, response.get_json()
     body = response.get_json()

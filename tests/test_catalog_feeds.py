@@ -493,3 +493,19 @@ def test_large_feeds_stream(tmp_path: Path, fmt: str) -> None:
         assert first.record is not None and stream.tell() < size / 4
         total = 1 + sum(1 for row in rows if row.record is not None)
     assert total == count
+
+
+def test_markup_in_titles_and_reviews_is_kept_as_text_only() -> None:
+    products = (
+        b'[{"id": "a", "title": "A <b>bold</b> jacket", "price": "1"},'
+        b' {"id": "b", "title": "<img src=x onerror=alert(1)>", "price": "1"},'
+        b' {"id": "c", "title": "Size 5 < 6 & co", "price": "1"}]'
+    )
+    rows = parse(products, "json")
+    assert records(rows)["a"].title == "A bold jacket"
+    assert records(rows)["c"].title == "Size 5 < 6 & co"  # text that merely looks odd is left alone
+    problem = only_error(rows, 2)
+    assert problem.field == "title" and "only HTML markup" in problem.message
+    reviews = b'{"id": "r1", "product_id": "a", "rating": 5, "body": "Great <script>alert(1)</script>fit"}\n'
+    [review] = records(parse(reviews, "jsonl", kind="reviews")).values()
+    assert "<script>" not in review.body and review.body.startswith("Great")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
-from storebot.errors import PayloadTooLarge, StorebotError
+from storebot.errors import StorebotError
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +24,35 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(widget.bp)
     app.register_blueprint(storefront.bp)
     app.register_blueprint(placeholders.bp)
+    from storebot.api import conversations, search_index
+    from storebot.web import dashboard
+
+    app.register_blueprint(conversations.bp)
+    app.register_blueprint(search_index.bp)
+    app.register_blueprint(dashboard.bp)
+    from storebot.api import openapi
+
+    app.register_blueprint(openapi.bp)
+    from storebot.api import events, recommendations
+
+    app.register_blueprint(events.bp)
+    app.register_blueprint(recommendations.bp)
+    from storebot.api import tuning
+
+    app.register_blueprint(tuning.bp)
+    from storebot.api import reviews
+
+    app.register_blueprint(reviews.bp)
 
     @app.errorhandler(StorebotError)
     def storebot_error(exc: StorebotError):  # type: ignore[no-untyped-def]
         return jsonify(exc.to_dict()), exc.status
 
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(_exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
-        limit = app.config["MAX_UPLOAD_MB"]
-        err = PayloadTooLarge(
-            f"The request body is larger than {limit} MB.",
-            fix="Split the feed into several uploads, or raise STOREBOT_MAX_UPLOAD_MB.",
-        )
-        return jsonify(err.to_dict()), err.status
+    from storebot.api.faults import init_fault_handlers
+
+    init_fault_handlers(app)  # Redis down: 503 + Retry-After, and recovery without a restart
+
+    # 413 (uploads, JSON and chat bodies) and 429 are rendered by storebot.api.limits.
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

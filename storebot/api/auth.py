@@ -110,6 +110,14 @@ def answer_preflight() -> Any:
     """Before-request hook: answer CORS preflights; the origin is checked on the real request."""
     if request.method != "OPTIONS" or not request.headers.get("Origin"):
         return None
+    key = request.args.get("key", "")
+    if key.startswith("pk_"):  # the widget's ?key= is visible to the preflight: refuse a foreign origin already
+        store = services().stores.by_publishable_key(key)
+        if not store.allows_origin(request.headers["Origin"]):
+            raise Forbidden(
+                f"Origin {request.headers['Origin']} is not allowed for this store.",
+                fix=f"Add it with `storebot store origins {store.id} ...`.",
+            )
     response = current_app.make_default_options_response()
     response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"

@@ -87,10 +87,10 @@ def upload_policies():  # type: ignore[no-untyped-def]
     return _accept("policies")
 
 
-def _page_args() -> tuple[int, int]:
+def _page_args(default_limit: int = 50) -> tuple[int, int]:
     try:
         offset = int(request.args.get("offset", 0))
-        limit = int(request.args.get("limit", 50))
+        limit = int(request.args.get("limit", default_limit))
     except ValueError as exc:
         raise StorebotError("offset and limit must be integers.", fix="Send e.g. ?offset=0&limit=50.") from exc
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
@@ -114,8 +114,11 @@ def get_product(product_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/products/<product_id>/reviews")
 @require_secret_key
 def product_reviews(product_id: str):  # type: ignore[no-untyped-def]
+    offset, limit = _page_args(default_limit=MAX_PAGE)
     reviews = services().catalog(current_store().id).reviews_for(product_id)
-    return jsonify({"items": [r.to_dict() for r in reviews], "total": len(reviews)})
+    next_offset = offset + limit if offset + limit < len(reviews) else None
+    return jsonify({"items": [r.to_dict() for r in reviews[offset : offset + limit]], "total": len(reviews),
+                    "offset": offset, "limit": limit, "next_offset": next_offset})  # fmt: skip
 
 
 @bp.get("/reviews")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from storebot.api.auth import (
     add_cors_headers,
@@ -14,6 +14,7 @@ from storebot.api.auth import (
     require_secret_key,
     services,
 )
+from storebot.api.limits import leased_stream
 from storebot.api.sse import SSE_HEADERS, sse_stream
 from storebot.chat.types import ChatRequest
 from storebot.errors import StorebotError
@@ -22,7 +23,6 @@ bp = Blueprint("chat", __name__, url_prefix="/api/v1")
 bp.after_request(add_cors_headers)
 bp.before_request(answer_preflight)
 
-MAX_MESSAGE_CHARS = 2000
 MAX_CART_ITEMS = 50
 
 
@@ -44,8 +44,9 @@ def _chat_request() -> ChatRequest:
     message = body.get("message")
     if not isinstance(message, str) or not message.strip():
         raise StorebotError("message is required.", fix='Send {"message": "waterproof jacket under $150"}.')
-    if len(message) > MAX_MESSAGE_CHARS:
-        raise StorebotError(f"message is longer than {MAX_MESSAGE_CHARS} characters.", fix="Shorten it.")
+    max_chars = int(current_app.config["CHAT_MAX_MESSAGE_CHARS"])
+    if len(message) > max_chars:
+        raise StorebotError(f"message is longer than {max_chars} characters.", fix="Shorten it.")
     session_id = body.get("session_id") or new_session_id()
     validate_session_id(session_id)
     page = body.get("page_context") or {}
@@ -70,11 +71,12 @@ def chat():  # type: ignore[no-untyped-def]
 def chat_stream():  # type: ignore[no-untyped-def]
     chat_request = _chat_request()
     service = _chat_service()
+
     def events() -> Any:
         for name, data in service.stream(chat_request):
             yield name, (data["response"].to_dict() if name == "done" else data)
 
-    stream = sse_stream(events)
+    stream = leased_stream(current_store().id, chat_request.session_id, sse_stream(events))  # 429 if too many
     response = Response(stream_with_context(stream), mimetype="text/event-stream", headers=SSE_HEADERS)
     response.headers["X-Storebot-Session"] = chat_request.session_id
     return response
@@ -99,8 +101,11 @@ def feedback(session_id: str):  # type: ignore[no-untyped-def]
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise StorebotError('Send {"rating": "up" | "down", "comment": "..."}.')
-    saved = _chat_service().feedback(current_store().id, session_id, body.get("rating"), body.get("comment") or "",
-                                     body.get("turn"))  # fmt: skip
+    rating, comment, turn = body.get("rating"), body.get("comment") or "", body.get("turn")
+    if not isinstance(rating, str) or not isinstance(comment, str) or not isinstance(turn, str | int | None):
+        raise StorebotError("rating and comment must be strings, turn a message id or index.",
+                            fix='Send {"rating": "up", "comment": "...", "turn": "<message_id>"}.')  # fmt: skip
+    saved = _chat_service().feedback(current_store().id, session_id, rating, comment, turn)
     return jsonify(saved), 201
 
 

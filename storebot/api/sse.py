@@ -32,9 +32,7 @@ def sse_frame(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(', ', ': '))}\n\n"
 
 
-def sse_stream(
-    produce: Callable[[], Iterable[tuple[str, Any]]], heartbeat: float = HEARTBEAT_SECONDS
-) -> Iterator[str]:
+def sse_stream(produce: Callable[[], Iterable[tuple[str, Any]]], heartbeat: float = HEARTBEAT_SECONDS) -> Iterator[str]:
     """Run ``produce`` in a thread and yield its events as SSE frames, with ``: ping`` heartbeats.
 
     A :class:`StorebotError` becomes an ``error`` event with its message and fix; any other

@@ -48,9 +48,7 @@ class SyncCounts:
 class JobStore:
     """Reads and writes the sync jobs of one store."""
 
-    def __init__(
-        self, client: redis.Redis, keys: StoreKeys, *, max_errors: int = 1000, ttl: int = 7 * 86400
-    ) -> None:
+    def __init__(self, client: redis.Redis, keys: StoreKeys, *, max_errors: int = 1000, ttl: int = 7 * 86400) -> None:
         self.redis = client
         self.keys = keys
         self.max_errors = max_errors

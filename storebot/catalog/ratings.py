@@ -25,8 +25,7 @@ def refresh_ratings(client: redis.Redis, keys: StoreKeys) -> int:
         entry[0] += int(review["rating"])
         entry[1] += 1
     fresh = {
-        pid: json.dumps({"avg": round(total / count, 2), "count": count})
-        for pid, (total, count) in totals.items()
+        pid: json.dumps({"avg": round(total / count, 2), "count": count}) for pid, (total, count) in totals.items()
     }
     temp = keys("ratings", "rebuild")
     with client.pipeline() as pipe:  # MULTI: readers never see a half-built hash

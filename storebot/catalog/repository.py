@@ -133,6 +133,16 @@ class CatalogRepository:
         next_offset = offset + limit if offset + limit < len(ids) else None
         return {"items": items, "total": len(ids), "offset": offset, "limit": limit, "next_offset": next_offset}
 
+    def iter_reviews(self, batch: int = 1000) -> Iterator[Review]:
+        """Every review of the store, in no particular order."""
+        for _rid, raw in self.redis.hscan_iter(self.keys("reviews"), count=batch):
+            yield Review.from_dict(json.loads(raw))
+
+    def get_reviews(self, review_ids: list[str]) -> list[Review]:
+        """Reviews by id, in the order asked, skipping unknown ids."""
+        raws = self.redis.hmget(self.keys("reviews"), review_ids) if review_ids else []
+        return [Review.from_dict(json.loads(r)) for r in raws if r is not None]
+
     def reviews_for(self, product_id: str) -> list[Review]:
         ids = sorted(m.decode() for m in self.redis.smembers(self.keys("product_reviews", product_id)))
         if not ids:

@@ -37,6 +37,7 @@ from storebot.catalog.models import content_hash
 from storebot.catalog.ratings import refresh_ratings
 from storebot.errors import FeedError, StorebotError
 from storebot.keys import StoreKeys
+from storebot.locks import leased_lock
 
 ProgressCallback = Callable[[SyncCounts, list[RowError], int], None]
 """Called after each batch with the counts, the batch's new row errors and bytes read."""
@@ -96,7 +97,7 @@ class CountingReader(io.RawIOBase):
 
 def sync_lock(client: redis.Redis, keys: StoreKeys, kind: str, timeout: float = 3600) -> Any:
     """The lock that serialises writes to one store's ``kind`` collection."""
-    return client.lock(keys("lock", kind), timeout=timeout, blocking_timeout=timeout)
+    return leased_lock(client, keys("lock", kind), wait=timeout)  # a dead holder's lease lapses in seconds
 
 
 def sync_feed(
@@ -232,9 +233,7 @@ def _stage_batch(
             pipe.execute()
 
 
-def _stage_deletions(
-    client: redis.Redis, keys: StoreKeys, kind: str, staging: Staging, seen: Iterable[str]
-) -> int:
+def _stage_deletions(client: redis.Redis, keys: StoreKeys, kind: str, staging: Staging, seen: Iterable[str]) -> int:
     seen_ids = set(seen)
     missing = [
         raw.decode()

@@ -26,6 +26,7 @@ from storebot.catalog.models import Product, Variant
 from storebot.catalog.repository import CatalogRepository
 from storebot.chat.condense import Condensed, llm_condense_prompt, parse_llm_condense
 from storebot.chat.condense import condense as condense_message
+from storebot.chat.deadline import call_within, model_timeout
 from storebot.chat.descriptors import FocusItem
 from storebot.chat.intent import IntentResult, classify_intent
 from storebot.chat.memory import recent_within_budget
@@ -82,6 +83,7 @@ class Turn:
     policies: list[Passage] = field(default_factory=list)
     messages: list[BaseMessage] = field(default_factory=list)
     model_ms: float = 0.0  # time spent inside model calls before generation (LLM condense)
+    summary_answer: str = ""  # "what do reviewers say?": the answer built from the stored review summary
 
     @property
     def vocabulary(self) -> Any:
@@ -177,9 +179,14 @@ def condense(turn: Turn) -> Turn:
             and not turn.condensed.refined and turn.intent.intent == "search"):  # fmt: skip
         started = time.perf_counter()
         transcript = "\n".join(f"{m.type}: {m.content}" for m in history)
-        reply = turn.deps.llm.invoke(llm_condense_prompt(transcript, turn.request.message))
+        prompt = llm_condense_prompt(transcript, turn.request.message)
+        try:  # at most half the turn's model time (LLM_TIMEOUT); a failing model leaves the rules' rewrite
+            deadline = time.monotonic() + model_timeout(turn.deps.spec) / 2
+            reply = call_within(lambda: turn.deps.llm.invoke(prompt), deadline)
+            rewritten = parse_llm_condense(str(reply.content))
+        except Exception:
+            rewritten = ""
         turn.model_ms += (time.perf_counter() - started) * 1000
-        rewritten = parse_llm_condense(str(reply.content))
         if rewritten:
             turn.condensed = Condensed(rewritten, turn.condensed.filters, turn.condensed.refined)
     return turn
@@ -208,9 +215,17 @@ def retrieve(turn: Turn) -> Turn:
         turn.products = resolved
     if intent == "comparison" and (len(turn.products) < 2 or not resolved):
         turn.products = _compared(turn, resolved, fallback=turn.products)
+    if intent in ("recommendation", "product_question", "search"):  # "what goes with these?": the recommender
+        from storebot.chat.recommendations import apply_recommendations
+
+        intent = apply_recommendations(turn).intent.intent
     if intent in ("product_question", "comparison", "recommendation") and turn.products:
         ids = [p.id for p, _ in turn.products]
         turn.reviews = search_reviews(index, turn.request.message, product_ids=ids, k=4)
+    if intent == "product_question" and len(turn.products) == 1:  # "what do reviewers say about it?"
+        from storebot.chat.review_answers import apply_review_summary
+
+        apply_review_summary(turn)
     if intent == "policy":
         turn.policies = search_policies(index, turn.request.message, k=2)
     return turn

@@ -30,8 +30,10 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from storebot.chat.answers import deterministic_answer
 from storebot.chat.cards import card_from_product, citations_from, suggestions_for
+from storebot.chat.deadline import model_timeout, stream_within
 from storebot.chat.events import list_feedback, list_handoffs, record_feedback, record_handoff
 from storebot.chat.grounding import check_answer, repair
+from storebot.chat.leaks import leak_in
 from storebot.chat.pipeline import CARDS, STEPS, ChainDeps, Turn
 from storebot.chat.session import FocusItem, LastQuery, SessionStore
 from storebot.chat.types import ChatRequest, ChatResponse
@@ -151,7 +153,11 @@ class ChatService:
         parts: list[str] = []
         action = "template"
         grounded_data = turn.index is not None and (turn.products or turn.policies)
-        if intent in MODEL_INTENTS and grounded_data and not turn.deps.capabilities.follows_instructions:
+        if turn.summary_answer:  # what reviewers say: the stored review summary answers, citing its reviews
+            parts.append(turn.summary_answer)
+            yield "token", {"text": turn.summary_answer}
+            action = "summary"
+        elif intent in MODEL_INTENTS and grounded_data and not turn.deps.capabilities.follows_instructions:
             # A small model (the bundled 135M one) cannot be trusted to answer: the records answer, shown at once,
             # and the model only adds a closing line, which passes the same sentence gate.
             facts = deterministic_answer(intent, message, turn.products, turn.reviews, turn.policies)
@@ -185,6 +191,8 @@ class ChatService:
         def vet(sentence: str) -> str | None:
             if OFF_SCRIPT.search(sentence) or (max_words and len(sentence.split()) > max_words):
                 return None
+            if leak_in(sentence, turn.deps.store.name):  # an injection's loot: prompt, markup, beacons, keys
+                return None
             if max_sentences and _makes_claims(sentence, turn):
                 return None  # a closing line is courtesy only: a small model's claims about products are not trusted
             args = (turn.products, turn.reviews, turn.policies)
@@ -194,7 +202,10 @@ class ChatService:
             return sentence if report.ok else repair(sentence, report, *args, **named)
 
         try:
-            for chunk in turn.deps.llm.stream(turn.messages):
+            # The whole turn's model time is bounded by LLM_TIMEOUT, however the backend misbehaves.
+            budget = model_timeout(turn.deps.spec) - (time.perf_counter() - turn.started)
+            deadline = time.monotonic() + max(budget, 0.5)
+            for chunk in stream_within(lambda: turn.deps.llm.stream(turn.messages), deadline):
                 if "first_token_ms" not in timings:
                     timings["first_token_ms"] = (time.perf_counter() - turn.started) * 1000
                 pending += str(chunk.content)
@@ -238,7 +249,9 @@ class ChatService:
         assert turn.intent is not None and turn.condensed is not None
         intent, session, request = turn.intent.intent, turn.deps.session, turn.request
         message_id = uuid.uuid4().hex
-        session.history.add_messages([HumanMessage(request.message), AIMessage(text, id=message_id)])
+        shown = [{"product_id": c.id, "variant_id": (c.matched_variant or {}).get("id")} for c in cards]  # dashboard
+        session.history.add_messages([HumanMessage(request.message),
+                                      AIMessage(text, id=message_id, response_metadata={"cards": shown})])  # fmt: skip
         new_listing = intent in ("search", "recommendation") or (cards and not turn.resolution.product_ids)
         focus = [FocusItem(p.id, v.id if v else None) for p, v in turn.products[:CARDS]] if new_listing else None
         last = LastQuery(turn.condensed.standalone_query, turn.condensed.filters) if intent == "search" else None

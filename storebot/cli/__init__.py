@@ -80,4 +80,4 @@ def main() -> None:
     cli(prog_name="storebot")
 
 
-from storebot.cli import catalog, chat, run, search, store  # noqa: E402,F401  (registers the commands)
+from storebot.cli import catalog, chat, insights, recommend, run, search, store, tuning  # noqa: E402,F401  (registers the commands)

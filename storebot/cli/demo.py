@@ -116,6 +116,7 @@ def demo(ctx: Context, port: int | None, fixtures: Path, no_worker: bool) -> Non
         click.secho(f"\nstorebot demo is running: http://{host}:{port}/shop/{DEMO_STORE}", fg="green", bold=True)
         click.echo(f"  publishable key: {keys['publishable_key']}")
         click.echo(f"  secret key:      {keys['secret_key']}  (also in {ctx.services.data_dir}/demo-store.json)")
+        click.echo(f"  dashboard:       http://{host}:{port}/dashboard  (sign in with the secret key)")
         click.echo(f"  try: curl -H 'Authorization: Bearer {keys['secret_key']}' "
                    f"http://{host}:{port}/api/v1/products?limit=2")  # fmt: skip
         click.echo("Press Ctrl-C to stop.")

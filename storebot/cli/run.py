@@ -34,6 +34,10 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int, thread
             for key, value in {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
                                "accesslog": "-", "timeout": 120, "graceful_timeout": 10}.items():  # fmt: skip
                 self.cfg.set(key, value)
+            if ctx.settings.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics sums the workers; drop a dead one's gauges
+                from storebot.observability.metrics import gunicorn_child_exit
+
+                self.cfg.set("child_exit", gunicorn_child_exit)
 
         def load(self) -> Any:
             from storebot.app import create_app

@@ -57,8 +57,11 @@ def search(ctx: Context, query: str, store_id: str, limit: int, as_json: bool) -
         click.secho(f"relaxed: {note}", fg="yellow")
     for i, hit in enumerate(result.hits, 1):
         p = hit.product
-        price = p.effective_price if hit.variant is None or hit.variant.price is None else (
-            hit.variant.sale_price or hit.variant.price)
+        price = (
+            p.effective_price
+            if hit.variant is None or hit.variant.price is None
+            else (hit.variant.sale_price or hit.variant.price)
+        )
         variant = f" [{', '.join(hit.variant.options.values())}]" if hit.variant and hit.variant.options else ""
         click.echo(f"{i:>2}. {hit.score:.3f}  {p.title}{variant}  {price} {p.currency}  ({p.availability})")
     if not result.hits:

@@ -95,6 +95,10 @@ def config(ctx: Context, store_id: str, pairs: tuple[str, ...]) -> None:
             raise StorebotError(
                 f"{pair!r} is not KEY=VALUE with a known key.", fix=f"Keys: {', '.join(STORE_SETTINGS)}."
             )
+        if value and key == "llm_base_url":
+            from storebot.llm.urls import check_base_url
+
+            check_base_url(value, ctx.settings)  # SSRF guard: only endpoints on the operator's allow-list
         if value:
             found.settings[key] = value
         else:

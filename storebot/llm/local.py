@@ -103,16 +103,16 @@ class _Loaded:
 
 
 _load_lock = threading.Lock()
-_loaded: dict[tuple[str, int, int], _Loaded] = {}
+_loaded: dict[tuple[str, int, int, str], _Loaded] = {}
 _inherited: list[_Loaded] = []
 # llama.cpp runs multi-threaded steps on GNU OpenMP, whose thread team does not survive fork():
 # a child whose parent ran such a step hangs in its own first multi-threaded step.
 _openmp_used = False
 
 
-def _load(model_path: str, n_ctx: int, n_threads: int) -> _Loaded:
-    """Load the GGUF once per process (and per context size), on first use."""
-    key = (model_path, n_ctx, n_threads)
+def _load(model_path: str, n_ctx: int, n_threads: int, lora_path: str = "") -> _Loaded:
+    """Load the GGUF once per process (and per context size and LoRA adapter), on first use."""
+    key = (model_path, n_ctx, n_threads, lora_path)
     loaded = _loaded.get(key)
     if loaded is not None:
         return loaded
@@ -130,13 +130,20 @@ def _load(model_path: str, n_ctx: int, n_threads: int) -> _Loaded:
                 )
                 threads = 1
             try:
+                adapter = {"lora_path": lora_path} if lora_path else {}
                 llama = Llama(
-                    model_path=model_path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False
+                    model_path=model_path,
+                    n_ctx=n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                    **adapter,
                 )
             except (ValueError, RuntimeError) as exc:
                 raise LLMUnavailable(
                     f"llama.cpp could not load {model_path!r}: {exc}",
-                    fix="Check that the file is a GGUF model that this llama-cpp-python supports.",
+                    fix="Check that the file is a GGUF model (and the adapter a GGUF LoRA for it) that this "
+                    "llama-cpp-python supports.",
                 ) from exc
             loaded = _loaded[key] = _Loaded(llama, threads)
         return loaded
@@ -168,6 +175,7 @@ class LlamaCppChatModel(BaseChatModel):
     """
 
     model_path: str
+    lora_path: str = Field(default="", description="A GGUF LoRA adapter applied to the model (style fine-tunes).")
     n_ctx: int = DEFAULT_N_CTX
     n_threads: int = DEFAULT_N_THREADS
     max_tokens: int = 256
@@ -183,6 +191,7 @@ class LlamaCppChatModel(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {
             "model_path": self.model_path,
+            "lora_path": self.lora_path,
             "n_ctx": self.n_ctx,
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
@@ -265,7 +274,7 @@ class LlamaCppChatModel(BaseChatModel):
     @contextmanager
     def _inference(self) -> Iterator[Any]:
         global _openmp_used
-        loaded = _load(self.model_path, self.n_ctx, self.n_threads)
+        loaded = _load(self.model_path, self.n_ctx, self.n_threads, self.lora_path)
         if not loaded.lock.acquire(timeout=self.lock_timeout):
             raise LLMUnavailable(
                 f"The local model was busy for {self.lock_timeout:g} s: it answers one request at a time per process.",
@@ -313,14 +322,21 @@ def _to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
 def create_local_model(spec: BackendSpec) -> LlamaCppChatModel:
     """The ``local`` backend's factory: checks the install now, loads the weights on first use.
 
-    ``spec.extra`` may set ``n_ctx`` and ``n_threads``; other keys (``top_p``,
+    ``spec.extra`` may set ``n_ctx``, ``n_threads`` and ``lora_path`` (a GGUF LoRA adapter); other keys (``top_p``,
     ``repeat_penalty``, ``seed``...) go to ``create_chat_completion``.
     """
     require_llama_cpp()
     options = spec.model_kwargs()
     model_options = {name: int(options.pop(name)) for name in _MODEL_OPTIONS if name in options}
+    lora_path = str(options.pop("lora_path", "") or "")
+    if lora_path and not Path(lora_path).is_file():
+        raise LLMUnavailable(
+            f"The store's fine-tuned adapter {lora_path!r} is missing.",
+            fix="Roll back the model (`storebot tune rollback`) or run the fine-tune again on this machine.",
+        )
     return LlamaCppChatModel(
         model_path=resolve_model_path(spec.model),
+        lora_path=lora_path,
         max_tokens=spec.max_tokens,
         temperature=spec.temperature,
         lock_timeout=spec.timeout,

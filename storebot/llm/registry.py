@@ -32,6 +32,7 @@ from langchain_core.language_models import BaseChatModel
 
 from storebot.errors import ConfigError
 from storebot.llm.base import BackendSpec, Capabilities, LLMUnavailable
+from storebot.llm.urls import check_base_url
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,14 @@ _lock = threading.RLock()
 _backends: dict[str, Backend] = {}
 _models: dict[tuple[Any, ...], BaseChatModel] = {}
 _plugins_loaded = False
+_model_hooks: list[Callable[[BaseChatModel, str], None]] = []
+
+
+def on_model_built(hook: Callable[[BaseChatModel, str], None]) -> None:
+    """Call ``hook(model, backend_name)`` on every chat model built from now on (e.g. to attach callbacks)."""
+    with _lock:
+        if hook not in _model_hooks:
+            _model_hooks.append(hook)
 
 
 def register_backend(
@@ -123,6 +132,8 @@ def get_llm(spec: BackendSpec | Mapping[str, Any] | None = None) -> BaseChatMode
         model = _models.get(key)
         if model is None:
             model = backend.factory(spec)
+            for hook in _model_hooks:
+                hook(model, backend.name)
             _models[key] = model
         return model
 
@@ -191,12 +202,17 @@ def spec_for_store(store_settings: Mapping[str, Any] | None, defaults: Mapping[s
     backend = (_text(store.get("llm_backend")) or default_backend).lower()
     inherit = backend == default_backend.lower()
     store_url = _text(store.get("llm_base_url"))
+    if store_url and "LLM_BASE_URL_ALLOWLIST" in defaults:  # full settings: the SSRF guard (storebot.llm.urls)
+        check_base_url(store_url, defaults)
     base_url = store_url or (_text(defaults.get("LLM_BASE_URL")) if inherit else "")
     model = _text(store.get("llm_model")) or (_text(defaults.get("LLM_MODEL")) if inherit else "")
     api_key = _text(store.get("llm_api_key"))
     if not api_key and not store_url:
         api_key = _text(defaults.get("OPENAI_API_KEY" if backend == "openai" else "LLM_API_KEY"))
     mapping: dict[str, Any] = {"backend": backend, "model": model, "base_url": base_url, "api_key": api_key}
+    adapter = _text(store.get("llm_adapter"))  # a fine-tuned LoRA (storebot.tuning) served by the local backend
+    if adapter and backend == "local":
+        mapping["extra"] = {"lora_path": adapter}
     for name, setting in (
         ("timeout", "LLM_TIMEOUT"),
         ("max_tokens", "LLM_MAX_TOKENS"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+QUERY_CACHE_SIZE = 4096  # query vectors kept per process (1.5 KB each)
 
 
 def text_hash(text: str) -> str:
@@ -109,6 +111,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.encoded = 0  # texts actually run through the model (cache misses), for tests and stats
         self.show_progress = False  # a progress bar for long runs (the CLI turns it on)
         self.batch_threads = batch_threads or (os.cpu_count() or 1)
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()  # recent query vectors (encode_query)
+        self._queries_lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
@@ -178,5 +182,17 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.encode_query(text).tolist()  # type: ignore[no-any-return]
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One query vector, not cached (queries rarely repeat; the model call is ~5 ms)."""
-        return self._run_model([text], False)[0]
+        """One query vector; the last ``QUERY_CACHE_SIZE`` distinct queries stay in memory (popular ones repeat,
+        and under load the ~5 ms model call is most of a search's CPU)."""
+        with self._queries_lock:
+            vector = self._queries.get(text)
+            if vector is not None:
+                self._queries.move_to_end(text)
+                return vector
+        vector = self._run_model([text], False)[0]
+        vector.setflags(write=False)  # shared by every later caller
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector

@@ -195,4 +195,3 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise IndexCorrupt(f"{directory} has no readable manifest: {exc}") from exc
     return manifest
-

@@ -125,11 +125,13 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
+@lru_cache(maxsize=65536)  # called for every product on a filtered search; catalog phrases repeat
 def phrase_key(text: str) -> tuple[str, ...]:
     """The comparable form of a phrase: stemmed tokens. ``"Hats & Gloves"`` -> ``("hat", "and", "glove")``."""
     return tuple(stem(word) for word, _, _ in tokens(text))
 
 
+@lru_cache(maxsize=4096)
 def option_name(name: str) -> str:
     """The canonical option or attribute name: ``"Colour"`` -> ``"color"``, ``"Shoe Size"`` -> ``"size"``."""
     plain = " ".join(fold(name).replace("_", " ").split())

@@ -361,6 +361,28 @@ class HnswlibVectorStore(VectorStore):
         vector = self.embedding.embed_query(query)
         return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
 
+    def get_vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of the ids that exist (normalised for cosine), without re-embedding anything."""
+        with self._lock.read():
+            found = [id_ for id_ in ids if id_ in self._labels]
+            if not found:
+                return [], np.zeros((0, self.dimension or 0), dtype=np.float32)
+            matrix = self._index.get_items([self._labels[id_] for id_ in found], return_type="numpy")
+            return found, np.asarray(matrix, dtype=np.float32)
+
+    def search_many(self, matrix: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """``search_vectors`` for many query rows in one graph call (no filter), on all build threads."""
+        relevance = self._select_relevance_score_fn()
+        with self._lock.read():
+            if self._index is None or not self._items or len(matrix) == 0:
+                return [[] for _ in range(len(matrix))]
+            k = min(k, len(self._items))
+            labels, dists = self._index.knn_query(np.asarray(matrix, dtype=np.float32), k=k,
+                                                  num_threads=self.build_threads)  # fmt: skip
+            items = self._items
+            return [[(items[label].id, relevance(dist)) for label, dist in zip(row, drow, strict=True)
+                     if label in items] for row, drow in zip(labels.tolist(), dists.tolist(), strict=True)]  # fmt: skip
+
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Documents for the ids that exist, in the order asked; unknown ids are skipped."""
         with self._lock.read():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from storebot.tasks import catalog
+from storebot.tasks import catalog, recommendations, reviews, tuning
 
-MODULES = (catalog,)
+MODULES = (catalog, recommendations, tuning, reviews)
 
 
 def beat_schedule(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:

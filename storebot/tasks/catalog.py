@@ -36,6 +36,9 @@ def sync_catalog(store_id: str, job_id: str) -> dict[str, Any]:
     changed = counts["added"] + counts["updated"] + counts["deleted"]
     if job["state"] == "succeeded" and changed and services.settings["INDEX_AFTER_SYNC"]:
         _send("storebot.update_index", store_id)
+    reviews_changed = job["state"] == "succeeded" and changed and job.get("kind") == "reviews"
+    if reviews_changed and services.settings["ANALYZE_AFTER_SYNC"]:
+        _send("storebot.analyze_reviews", store_id)  # sentiment, aspects and summaries follow the reviews
     return {"state": job["state"], "counts": counts}
 
 
@@ -47,4 +50,6 @@ def update_index(store_id: str, rebuild: bool = False) -> dict[str, Any]:
     result = update_store_index(
         services.redis, services.keys(store_id), services.index_root, services.embedder, rebuild=rebuild
     )
+    if result.published:  # new vectors or products: recommendations follow the catalog
+        _send("storebot.refresh_recommendations", store_id)
     return result.to_dict()

@@ -1,5 +1,6 @@
 // The script-tag embed: read data-* config, add one <storebot-chat>, expose window.Storebot, replay queued calls.
 import "./define.js";
+import { createTracker } from "./track.js";
 
 const VERSION = "0.1.0";
 const METHODS = ["open", "close", "toggle", "send", "reset", "setContext"];
@@ -49,6 +50,7 @@ function boot(script) {
   for (const name of METHODS) {
     Storebot[name] = (...args) => withElement((el) => el[name](...args));
   }
+  Storebot.track = createTracker(settings, () => element);
   Storebot.version = VERSION;
   Storebot.q = [];
   Storebot.on = (event, fn) => {

@@ -136,6 +136,10 @@ def build_product(
     pid = check.require("id", data.get("id"), ID_FIX)
     check.record_id = pid or check.record_id
     title = check.require("title", data.get("title"), TITLE_FIX)
+    if looks_like_html(title):  # markup in a title is never passed on as markup (cards, API): its text only
+        title = html_to_text(title)
+        if not title:
+            check.add("title", "title holds only HTML markup and no text; write the product's name as plain text")
     currency = currency or written_currency(data, ctx.default_currency)
     price, sale = prices(data, check, currency)
     described = check.value("description", describe, data.get("description"), data.get("description_html"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from storebot.catalog.feeds.common import RowCheck, boolean, iso_date, rating, text
 from storebot.catalog.models import Review
+from storebot.catalog.text import html_to_text, looks_like_html
 
 
 def build_review(data: Mapping[str, Any], check: RowCheck) -> Review | None:
@@ -30,4 +31,7 @@ def build_review(data: Mapping[str, Any], check: RowCheck) -> Review | None:
     }
     if check.failed:
         return None
+    for name in ("title", "body", "author"):  # shoppers' text: markup is never passed on as markup, only its text
+        if looks_like_html(fields[name]):
+            fields[name] = html_to_text(fields[name])
     return Review(id=rid, product_id=product_id, **fields)

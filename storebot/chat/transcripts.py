@@ -1,0 +1,188 @@
+"""Conversations as a merchant reads them: a searchable list of a store's chat sessions, and one transcript.
+
+Sessions live in Redis as ``storebot:{store}:chat:{session}`` (messages) beside
+``...:state`` (see :mod:`storebot.chat.session`); there is no index of them, so
+the list SCANs the store's chat keys. Every request does bounded work: at most
+``MAX_SESSIONS`` sessions are considered (newest first by their state's
+``updated_at``), and a search reads at most ``MAX_SEARCHED`` histories before it
+returns a page with a cursor to continue from.
+
+Example:
+    >>> page = list_conversations(client, StoreKeys("storebot", "demo"), q="rain", limit=20)  # doctest: +SKIP
+    >>> page["items"][0]["first_question"], page["next_cursor"]  # doctest: +SKIP
+    ('a waterproof jacket under $150', None)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+from langchain_core.messages import messages_from_dict
+
+from storebot.catalog.repository import CatalogRepository
+from storebot.chat.cards import card_from_product
+from storebot.chat.events import MAX_PAGE, list_feedback, list_handoffs
+from storebot.chat.memory import validate_session_id
+from storebot.chat.session import SessionState
+from storebot.errors import NotFound, StorebotError
+from storebot.keys import StoreKeys
+
+MAX_SESSIONS = 5000  # sessions considered per listing (the newest, by last activity)
+MAX_SEARCHED = 500  # histories read per search request; the cursor continues from there
+MAX_LIMIT = 100
+MAX_QUERY_CHARS = 200
+SNIPPET_CHARS = 160
+SCAN_COUNT = 1000
+FEEDBACK_READ = MAX_PAGE  # the newest feedback and handoff records searched for a session's own
+
+
+def list_conversations(
+    client: redis.Redis, keys: StoreKeys, *, q: str = "", limit: int = 20, cursor: int = 0
+) -> dict[str, Any]:
+    """A page of the store's sessions, most recently active first; ``q`` keeps those whose messages contain it.
+
+    Returns ``{"items": [...], "next_cursor": int | None, "total": int, "truncated": bool}``. ``total`` is the
+    number of sessions considered (all of them unless ``truncated``); with ``q`` it is not the match count.
+    """
+    q = " ".join((q or "").split()).lower()
+    if not 1 <= limit <= MAX_LIMIT or cursor < 0:
+        raise StorebotError(f"limit must be 1 to {MAX_LIMIT} and cursor 0 or more.", fix="Send e.g. limit=20.")
+    if len(q) > MAX_QUERY_CHARS:
+        raise StorebotError(f"q is longer than {MAX_QUERY_CHARS} characters.", fix="Search for a shorter phrase.")
+    sessions, truncated = _sessions_newest_first(client, keys)
+    items: list[dict[str, Any]] = []
+    position = cursor
+    read = 0
+    budget = MAX_SEARCHED if q else limit
+    while position < len(sessions) and len(items) < limit and read < budget:
+        batch = sessions[position : position + min(50, budget - read)]
+        histories = _histories(client, keys, [sid for sid, _ in batch])
+        for (session_id, state), raw in zip(batch, histories, strict=True):
+            position += 1
+            read += 1
+            messages = [_plain(m) for m in raw]
+            if q and not any(q in m["text"].lower() for m in messages):
+                continue
+            items.append(_summary(session_id, state, messages, q))
+            if len(items) >= limit:
+                break
+    next_cursor = position if position < len(sessions) else None
+    return {"items": items, "next_cursor": next_cursor, "total": len(sessions), "truncated": truncated}
+
+
+def get_conversation(
+    client: redis.Redis, keys: StoreKeys, catalog: CatalogRepository, session_id: str
+) -> dict[str, Any]:
+    """One session's transcript: messages with the product cards each answer showed, feedback and handoffs."""
+    validate_session_id(session_id)
+    raw = client.lrange(keys("chat", session_id), 0, -1)
+    if not raw:
+        raise NotFound(
+            f"No conversation {session_id!r} in this store.", fix="Conversations expire after CHAT_TTL_DAYS."
+        )
+    state = SessionState.from_hash(client.hgetall(keys("chat", session_id, "state")))
+    decoded = messages_from_dict([json.loads(item) for item in raw])
+    shown = {
+        (c["product_id"], c.get("variant_id")) for m in decoded for c in (m.response_metadata or {}).get("cards", [])
+    }
+    products = {p.id: p for p in catalog.get_products(sorted({pid for pid, _ in shown} | set(state.focus_ids)))}
+    ratings: dict[str, list[dict[str, Any]]] = {}
+    for record in list_feedback(client, keys, limit=FEEDBACK_READ):
+        if record.session_id == session_id:
+            ratings.setdefault(record.message_id, []).append(
+                {"rating": record.rating, "comment": record.comment, "created_at": record.created_at}
+            )
+    messages = []
+    for message in decoded:
+        entry = _plain(message)
+        if message.type == "ai":
+            cards = (message.response_metadata or {}).get("cards", [])
+            entry["cards"] = [_card(products, c["product_id"], c.get("variant_id")) for c in cards]
+            entry["cards"] = [c for c in entry["cards"] if c is not None]
+            entry["feedback"] = ratings.get(message.id or "", [])
+        messages.append(entry)
+    handoffs = [h.to_dict() for h in list_handoffs(client, keys, limit=FEEDBACK_READ) if h.session_id == session_id]
+    return {
+        "session_id": session_id,
+        "updated_at": state.updated_at or None,
+        "turns": state.turns,
+        "page_context": state.page_context,
+        "focus": [c for c in (_card(products, i.product_id, i.variant_id) for i in state.focus) if c is not None],
+        "messages": messages,
+        "handoffs": handoffs,
+    }
+
+
+def _sessions_newest_first(client: redis.Redis, keys: StoreKeys) -> tuple[list[tuple[str, SessionState]], bool]:
+    prefix = keys("chat", "")
+    pattern = prefix.replace("{", "\\{").replace("}", "\\}") + "*"
+    session_ids: list[str] = []
+    truncated = False
+    for key in client.scan_iter(match=pattern, count=SCAN_COUNT, _type="list"):
+        name = key.decode() if isinstance(key, bytes) else key
+        session_ids.append(name[len(prefix) :])
+        if len(session_ids) >= MAX_SESSIONS:
+            truncated = True
+            break
+    with client.pipeline(transaction=False) as pipe:
+        for session_id in session_ids:
+            pipe.hgetall(keys("chat", session_id, "state"))
+        states = [SessionState.from_hash(raw) for raw in pipe.execute()]
+    pairs = sorted(zip(session_ids, states, strict=True), key=lambda p: (-p[1].updated_at, p[0]))
+    return pairs, truncated
+
+
+def _histories(client: redis.Redis, keys: StoreKeys, session_ids: list[str]) -> list[list[Any]]:
+    with client.pipeline(transaction=False) as pipe:
+        for session_id in session_ids:
+            pipe.lrange(keys("chat", session_id), 0, -1)
+        return [[json.loads(item) for item in raw] for raw in pipe.execute()]
+
+
+def _plain(message: Any) -> dict[str, Any]:
+    """``{"id", "role", "text"}`` from a stored message dict or a LangChain message."""
+    if isinstance(message, dict):
+        kind, data = message.get("type"), message.get("data") or {}
+        return {"id": data.get("id"), "role": _role(kind), "text": _text(data.get("content"))}
+    return {"id": message.id, "role": _role(message.type), "text": _text(message.content)}
+
+
+def _role(kind: Any) -> str:
+    return {"human": "shopper", "ai": "assistant"}.get(str(kind), "system")
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content blocks
+        return " ".join(str(b.get("text", "")) if isinstance(b, dict) else str(b) for b in content)
+    return str(content or "")
+
+
+def _summary(session_id: str, state: SessionState, messages: list[dict[str, Any]], q: str) -> dict[str, Any]:
+    questions = [m["text"] for m in messages if m["role"] == "shopper"]
+    match = next((m["text"] for m in messages if q and q in m["text"].lower()), "")
+    return {
+        "session_id": session_id,
+        "updated_at": state.updated_at or None,
+        "turns": state.turns or len(questions),
+        "messages": len(messages),
+        "first_question": _snippet(questions[0] if questions else ""),
+        "last_message": _snippet(messages[-1]["text"] if messages else ""),
+        "match": _snippet(match),
+    }
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+
+
+def _card(products: dict[str, Any], product_id: str, variant_id: str | None) -> dict[str, Any] | None:
+    product = products.get(product_id)
+    if product is None:
+        return None  # deleted from the catalog since
+    variant = next((v for v in product.variants if v.id == variant_id), None) if variant_id else None
+    return card_from_product(product, variant).to_dict()

@@ -1,0 +1,96 @@
+"""Storebot.track in real Chromium: the demo storefront's views, add-to-carts and orders reach the events API."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from werkzeug.serving import make_server
+
+from storebot.app import create_app
+from storebot.embedded_redis import free_port
+from tests.test_insights_events import load_demo_products
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+BOOTS, SOCKS = "1090", "1081"
+
+
+@pytest.fixture(scope="module")
+def live(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    port = free_port()
+    prefix = f"w{uuid.uuid4().hex[:8]}"
+    data = str(tmp_path_factory.mktemp("live"))
+    app = create_app({"REDIS_URL": redis_url, "KEY_PREFIX": prefix, "TESTING": True, "DATA_DIR": data,
+                      "CELERY": {"task_default_queue": prefix}})  # fmt: skip
+    services = app.extensions["storebot"]
+    store, _secret = services.stores.create("Northwind Test", [f"http://127.0.0.1:{port}"], store_id="northwind")
+    load_demo_products(services, store.id)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}", "key": store.publishable_key,
+           "events": services.events(store.id)}  # fmt: skip
+    server.shutdown()
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+        )
+        yield chromium
+        chromium.close()
+
+
+def wait_for_events(events, count: int, timeout: float = 20) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while events.count() < count:
+        assert time.monotonic() < deadline, f"only {events.count()} of {count} events arrived: {events.recent()}"
+        time.sleep(0.1)
+    return list(reversed(events.recent(100)))
+
+
+def test_storefront_views_carts_and_orders_reach_the_events_api(browser, live) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    page = context.new_page()
+    csp_errors: list[str] = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and csp_errors.append(msg.text))
+    # A host page's call made before the widget loads is queued and replayed.
+    stub = "window.Storebot = function () { (window.Storebot.q = window.Storebot.q || []).push(arguments) };"
+    early = f"if (location.pathname.includes('/products/')) window.Storebot('track', 'view', {{productId: '{SOCKS}'}});"
+    page.add_init_script(stub + early)
+    page.goto(f"{live['url']}/products/{BOOTS}")
+    events = wait_for_events(live["events"], 2)
+    assert sorted((e["type"], e["product_id"]) for e in events) == [("view", SOCKS), ("view", BOOTS)]
+
+    page.locator(".product-page .add-to-cart").click()
+    events = wait_for_events(live["events"], 3)
+    assert (events[-1]["type"], events[-1]["product_id"]) == ("add_to_cart", BOOTS)
+
+    page.goto(f"{live['url']}/cart")
+    page.locator("#cart-checkout").click()
+    events = wait_for_events(live["events"], 4)
+    purchase = events[-1]
+    assert (purchase["type"], purchase["product_id"]) == ("purchase", BOOTS) and purchase["order_id"]
+    assert "is placed" in page.locator("#cart-note").inner_text()
+
+    session = page.evaluate(f"localStorage.getItem('storebot:session:{live['key']}')")
+    assert session and {e["session_id"] for e in events} == {session}, "every event carries the widget's session"
+    assert live["events"].session_products(session)[:2] == [BOOTS, SOCKS]
+    assert page.evaluate("window.Storebot.track('like', {productId: '1'})") == {"accepted": 0, "rejected": []}
+    assert not csp_errors, csp_errors
+    context.close()
