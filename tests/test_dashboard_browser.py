@@ -326,6 +326,11 @@ def test_recommendations_preview(page, live) -> None:  # type: ignore[no-untyped
         "cs => cs.map(c => c.dataset.productId)"
     )
     assert settled(page, "#recs-complementary") in ("ready",)
+    page.wait_for_function(  # every card's picture is served and decoded (not a broken image)
+        "() => [...document.querySelectorAll('#recs-similar img, #recs-complementary img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=15_000,
+    )
     page.screenshot(path=str(SHOTS / "dashboard-recommendations.png"), full_page=True)
 
 
