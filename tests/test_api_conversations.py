@@ -158,3 +158,24 @@ def test_the_demo_storefront_links_to_the_dashboard(client, services) -> None:  
         sync_feed(services.redis, services.keys(store_id), jsonl(PRODUCTS), SyncOptions(fmt="jsonl", kind="products"))
     assert 'href="/dashboard?store=demo">Merchant dashboard</a>' in client.get("/shop/demo").text
     assert "Merchant dashboard" not in client.get("/shop/elsewhere").text
+
+
+def test_conversations_come_from_the_session_index_and_older_sessions_are_indexed_once(
+    client, services, store, auth
+) -> None:  # type: ignore[no-untyped-def]
+    from storebot.chat.session import session_index_key
+
+    seed(services, store[0])
+    keys = services.keys(store[0])
+    index = session_index_key(keys)
+    assert services.redis.zcard(index) == 3  # every turn records the session's activity
+
+    services.redis.delete(index)  # sessions stored before the index existed
+    listing = client.get("/api/v1/conversations", headers=auth).json
+    assert [c["session_id"] for c in listing["items"]] == ["session-new-0003", "session-rain-0002", "session-old-0001"]
+    assert services.redis.zcard(index) == 3  # built once from the store's own chat keys
+
+    services.sessions(store[0]).open("session-rain-0002").clear()
+    assert services.redis.zscore(index, "session-rain-0002") is None
+    listing = client.get("/api/v1/conversations", headers=auth).json
+    assert [c["session_id"] for c in listing["items"]] == ["session-new-0003", "session-old-0001"]

@@ -138,6 +138,12 @@ class ChatSession:
         """The Redis hash holding this session's state."""
         return self.keys("chat", self.session_id, "state")
 
+    def _index(self, pipe: redis.client.Pipeline, now: float) -> None:
+        """Record this session's activity in the store's session index (newest first; expired ones trimmed)."""
+        index = session_index_key(self.keys)
+        pipe.zadd(index, {self.session_id: now})
+        pipe.zremrangebyscore(index, 0, now - self.ttl)
+
     def load(self) -> SessionState:
         """The stored state, or a fresh one if the session is new or expired."""
         return SessionState.from_hash(self.redis.hgetall(self.state_key))
@@ -150,6 +156,7 @@ class ChatSession:
             pipe.hset(self.state_key, mapping=state.to_hash())
             pipe.expire(self.state_key, self.ttl)
             pipe.expire(self.history.key, self.ttl)
+            self._index(pipe, state.updated_at)
             pipe.execute()
 
     def update(
@@ -189,6 +196,7 @@ class ChatSession:
             pipe.hset(self.state_key, mapping=state.to_hash())
             pipe.expire(self.state_key, self.ttl)
             pipe.expire(self.history.key, self.ttl)
+            self._index(pipe, state.updated_at)
             return state
 
         return self.redis.transaction(apply, self.state_key, value_from_callable=True)  # type: ignore[no-any-return]
@@ -198,11 +206,20 @@ class ChatSession:
         with self.redis.pipeline() as pipe:
             pipe.expire(self.state_key, self.ttl)
             pipe.expire(self.history.key, self.ttl)
+            self._index(pipe, time.time())
             pipe.execute()
 
     def clear(self) -> None:
-        """Forget the session: its state and its history."""
-        self.redis.delete(self.state_key, self.history.key)
+        """Forget the session: its state, its history and its place in the session index."""
+        with self.redis.pipeline() as pipe:
+            pipe.delete(self.state_key, self.history.key)
+            pipe.zrem(session_index_key(self.keys), self.session_id)
+            pipe.execute()
+
+
+def session_index_key(keys: StoreKeys) -> str:
+    """The store's sorted set of chat session ids, scored by last activity (epoch seconds)."""
+    return keys("chat_sessions")
 
 
 def _focus_item(item: FocusItem | str) -> FocusItem:

@@ -1,11 +1,12 @@
 """Conversations as a merchant reads them: a searchable list of a store's chat sessions, and one transcript.
 
 Sessions live in Redis as ``storebot:{store}:chat:{session}`` (messages) beside
-``...:state`` (see :mod:`storebot.chat.session`); there is no index of them, so
-the list SCANs the store's chat keys. Every request does bounded work: at most
-``MAX_SESSIONS`` sessions are considered (newest first by their state's
-``updated_at``), and a search reads at most ``MAX_SEARCHED`` histories before it
-returns a page with a cursor to continue from.
+``...:state`` (see :mod:`storebot.chat.session`), and the store's session index
+(a sorted set by last activity, kept by :class:`~storebot.chat.session.ChatSession`)
+lists them newest first. A store whose sessions predate the index gets it built
+once, by a SCAN of its own chat keys. Every request does bounded work: at most
+``MAX_SESSIONS`` sessions are considered, and a search reads at most
+``MAX_SEARCHED`` histories before it returns a page with a cursor to continue from.
 
 Example:
     >>> page = list_conversations(client, StoreKeys("storebot", "demo"), q="rain", limit=20)  # doctest: +SKIP
@@ -25,7 +26,7 @@ from storebot.catalog.repository import CatalogRepository
 from storebot.chat.cards import card_from_product
 from storebot.chat.events import MAX_PAGE, list_feedback, list_handoffs
 from storebot.chat.memory import validate_session_id
-from storebot.chat.session import SessionState
+from storebot.chat.session import SessionState, session_index_key
 from storebot.errors import NotFound, StorebotError
 from storebot.keys import StoreKeys
 
@@ -116,22 +117,37 @@ def get_conversation(
 
 
 def _sessions_newest_first(client: redis.Redis, keys: StoreKeys) -> tuple[list[tuple[str, SessionState]], bool]:
-    prefix = keys("chat", "")
-    pattern = prefix.replace("{", "\\{").replace("}", "\\}") + "*"
-    session_ids: list[str] = []
-    truncated = False
-    for key in client.scan_iter(match=pattern, count=SCAN_COUNT, _type="list"):
-        name = key.decode() if isinstance(key, bytes) else key
-        session_ids.append(name[len(prefix) :])
-        if len(session_ids) >= MAX_SESSIONS:
-            truncated = True
-            break
+    index = session_index_key(keys)
+    if not client.exists(index):
+        _build_session_index(client, keys)
+    total = int(client.zcard(index))
+    session_ids = [
+        raw.decode() if isinstance(raw, bytes) else raw for raw in client.zrevrange(index, 0, MAX_SESSIONS - 1)
+    ]
     with client.pipeline(transaction=False) as pipe:
         for session_id in session_ids:
             pipe.hgetall(keys("chat", session_id, "state"))
         states = [SessionState.from_hash(raw) for raw in pipe.execute()]
-    pairs = sorted(zip(session_ids, states, strict=True), key=lambda p: (-p[1].updated_at, p[0]))
-    return pairs, truncated
+    pairs = [(sid, state) for sid, state in zip(session_ids, states, strict=True) if state.updated_at]
+    pairs.sort(key=lambda p: (-p[1].updated_at, p[0]))
+    return pairs, total > MAX_SESSIONS
+
+
+def _build_session_index(client: redis.Redis, keys: StoreKeys) -> None:
+    """Index sessions stored before the index existed: one SCAN of this store's chat histories."""
+    prefix = keys("chat", "")
+    pattern = prefix.replace("{", "\\{").replace("}", "\\}") + "*"
+    session_ids = [
+        (key.decode() if isinstance(key, bytes) else key)[len(prefix) :]
+        for key in client.scan_iter(match=pattern, count=SCAN_COUNT, _type="list")
+    ]
+    with client.pipeline(transaction=False) as pipe:
+        for session_id in session_ids:
+            pipe.hget(keys("chat", session_id, "state"), "updated_at")
+        stamps = pipe.execute()
+    scored = {sid: float(stamp) for sid, stamp in zip(session_ids, stamps, strict=True) if stamp}
+    if scored:
+        client.zadd(session_index_key(keys), scored)
 
 
 def _histories(client: redis.Redis, keys: StoreKeys, session_ids: list[str]) -> list[list[Any]]:

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import logging
 import os
@@ -147,6 +148,17 @@ def _load(model_path: str, n_ctx: int, n_threads: int, lora_path: str = "") -> _
                 ) from exc
             loaded = _loaded[key] = _Loaded(llama, threads)
         return loaded
+
+
+@atexit.register
+def _close_loaded() -> None:
+    # Free this process's own models while the interpreter is whole: left to Llama.__del__ at shutdown, the
+    # teardown runs after llama_cpp's module globals are gone and prints "Exception ignored ... free_model".
+    while _loaded:
+        _, loaded = _loaded.popitem()
+        close = getattr(loaded.llama, "close", None)
+        if close is not None:
+            close()
 
 
 def _after_fork_in_child() -> None:
