@@ -11,17 +11,13 @@ import csv
 import io
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import redis
 from langchain_core.messages import AIMessage, HumanMessage
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from storebot.app import create_app
 from storebot.catalog.ingest import SNIFF_BYTES, resolve_format, run_sync
@@ -31,10 +27,10 @@ from storebot.insights.review_analysis import AnalysisSettings, analyze_reviews
 from storebot.insights.review_store import ReviewInsightsStore
 from storebot.retrieval.indexer import update_index
 from storebot.tuning.pipeline import models_for, runs_for
+from tests.browser import chromium, serving
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # the shared fixture embeds the catalog
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "tests" / "screenshots"
 AXE = ROOT / "widgets" / "node_modules" / "axe-core" / "axe.min.js"
 BAD_FEED = b"id,title,price\n9001,Trail Mug,12.00\n9002,Broken Price Mug,twelve\n9003,,8.00\n"
@@ -97,20 +93,14 @@ def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     runs.finish(run_id, "succeeded", "trained", version=model["version"], metrics=model["metrics"])
 
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {
-        "services": services,
-        "url": f"http://127.0.0.1:{port}",
-        "secret": secret,
-        "bad_job": bad_job,
-        "first_card": answer["cards"][0]["title"],
-    }
-    server.shutdown()
-    raw = redis.Redis.from_url(redis_url)
-    for key in raw.scan_iter(match=f"{prefix}:*"):
-        raw.delete(key)
+    with serving(app, port, redis_url=redis_url, key_prefix=prefix):
+        yield {
+            "services": services,
+            "url": f"http://127.0.0.1:{port}",
+            "secret": secret,
+            "bad_job": bad_job,
+            "first_card": answer["cards"][0]["title"],
+        }
 
 
 @pytest.fixture(scope="module")
@@ -138,16 +128,8 @@ def insights_store(live) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

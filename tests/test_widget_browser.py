@@ -6,24 +6,20 @@ chat model. Screenshots land in tests/screenshots/ (gitignored) for a person to 
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import redis
-from werkzeug.serving import make_server
 
 from storebot.app import create_app
 from storebot.catalog.sync import SyncOptions, sync_feed
 from storebot.embedded_redis import free_port
 from storebot.retrieval.indexer import update_index
+from tests.browser import chromium, serving
 from tests.conftest import ROOT
 from tests.retrieval_catalog import POLICIES, PRODUCTS, REVIEWS, jsonl
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "tests" / "screenshots"
 AXE = ROOT / "widgets" / "node_modules" / "axe-core" / "axe.min.js"
 XSS_TITLE = 'Oddity lamp <img src=x onerror=alert(1)> & "friends" <3'
@@ -60,28 +56,14 @@ def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
     for kind, records in (("products", products), ("reviews", REVIEWS), ("policies", POLICIES)):
         sync_feed(services.redis, keys, jsonl(records), SyncOptions(fmt="jsonl", kind=kind))
     update_index(services.redis, keys, services.index_root, services.embedder)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{port}", "store": store.id, "key": store.publishable_key}
-    server.shutdown()
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
+    with serving(app, port, redis_url=redis_url, key_prefix=prefix):
+        yield {"url": f"http://127.0.0.1:{port}", "store": store.id, "key": store.publishable_key}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import redis
-from werkzeug.serving import make_server
 
 from storebot.app import create_app
 from storebot.embedded_redis import free_port
+from tests.browser import chromium, serving
 from tests.test_insights_events import load_demo_products
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 BOOTS, SOCKS = "1090", "1081"
 
 
@@ -31,29 +27,15 @@ def live(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     services = app.extensions["storebot"]
     store, _secret = services.stores.create("Northwind Test", [f"http://127.0.0.1:{port}"], store_id="northwind")
     load_demo_products(services, store.id)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}", "key": store.publishable_key,
-           "events": services.events(store.id)}  # fmt: skip
-    server.shutdown()
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)
+    with serving(app, port, redis_url=redis_url, key_prefix=prefix):
+        yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}", "key": store.publishable_key,
+               "events": services.events(store.id)}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def wait_for_events(events, count: int, timeout: float = 20) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
