@@ -118,3 +118,12 @@ def embedder(redis_url: str):  # type: ignore[no-untyped-def]
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return SentenceTransformerEmbeddings(cache=RedisEmbeddingCache(redis.Redis.from_url(redis_url), prefix="testcache"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium (Debian's, through Playwright) for every browser test in the session."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fake_openai_server import JsonHandler
+
 
 @dataclass
 class FineTuneRequest:
@@ -81,7 +83,7 @@ class FakeOpenAIFineTuneServer:
 
 
 def _handler_for(server: FakeOpenAIFineTuneServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
@@ -162,14 +164,6 @@ def _handler_for(server: FakeOpenAIFineTuneServer) -> type[BaseHTTPRequestHandle
             else:
                 server.advance(job)
                 self._json(200, job)
-
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
     return Handler
 

@@ -27,7 +27,7 @@ from storebot.insights.review_analysis import AnalysisSettings, analyze_reviews
 from storebot.insights.review_store import ReviewInsightsStore
 from storebot.retrieval.indexer import update_index
 from storebot.tuning.pipeline import models_for, runs_for
-from tests.browser import chromium, serving
+from tests.browser import serving
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # the shared fixture embeds the catalog
@@ -124,12 +124,6 @@ def insights_store(live) -> dict[str, str]:  # type: ignore[no-untyped-def]
     analyze_reviews(services.catalog(store.id), ReviewInsightsStore(services.redis, services.keys(store.id)),
                     services.embedder, AnalysisSettings.from_settings(services.settings))  # fmt: skip
     return {"url": live["url"], "secret": secret, "store": store.id}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

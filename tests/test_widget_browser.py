@@ -15,7 +15,7 @@ from storebot.app import create_app
 from storebot.catalog.sync import SyncOptions, sync_feed
 from storebot.embedded_redis import free_port
 from storebot.retrieval.indexer import update_index
-from tests.browser import chromium, serving
+from tests.browser import serving
 from tests.conftest import ROOT
 from tests.retrieval_catalog import POLICIES, PRODUCTS, REVIEWS, jsonl
 
@@ -58,12 +58,6 @@ def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
     update_index(services.redis, keys, services.index_root, services.embedder)
     with serving(app, port, redis_url=redis_url, key_prefix=prefix):
         yield {"url": f"http://127.0.0.1:{port}", "store": store.id, "key": store.publishable_key}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

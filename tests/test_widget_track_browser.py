@@ -10,7 +10,7 @@ import pytest
 
 from storebot.app import create_app
 from storebot.embedded_redis import free_port
-from tests.browser import chromium, serving
+from tests.browser import serving
 from tests.test_insights_events import load_demo_products
 
 pytestmark = pytest.mark.browser
@@ -30,12 +30,6 @@ def live(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     with serving(app, port, redis_url=redis_url, key_prefix=prefix):
         yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}", "key": store.publishable_key,
                "events": services.events(store.id)}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def wait_for_events(events, count: int, timeout: float = 20) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
