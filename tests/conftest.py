@@ -120,9 +120,13 @@ def embedder(redis_url: str):  # type: ignore[no-untyped-def]
     return SentenceTransformerEmbeddings(cache=RedisEmbeddingCache(redis.Redis.from_url(redis_url), prefix="testcache"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium (Debian's, through Playwright) for every browser test in the session."""
+    """A headless Chromium (Debian's, through Playwright) per browser test module.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in this thread while it is
+    open, which would break the async tests of later modules.
+    """
     from tests.browser import chromium
 
     with chromium() as launched:
