@@ -10,7 +10,7 @@ import csv
 import os
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,7 @@ class Labelled:
     texts: list[str]
     labels: list[int]
     stars: list[int]
+    titles: list[str] = field(default_factory=list)  # each review's own title ("" when it has none)
 
 
 def review_text(title: str, body: str) -> str:
@@ -38,7 +39,7 @@ def review_text(title: str, body: str) -> str:
 def load_clothing(limit: int = 0) -> Labelled:
     """The women's clothing reviews with text and 1-2 or 4-5 stars, in file order (3 stars left out)."""
     csv.field_size_limit(sys.maxsize)
-    texts, labels, stars = [], [], []
+    texts, labels, stars, titles = [], [], [], []
     with (DATA / "womens_clothing_reviews" / "womens_clothing_ecommerce_reviews.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             body, rating = (row.get("Review Text") or "").strip(), int(row["Rating"])
@@ -47,9 +48,10 @@ def load_clothing(limit: int = 0) -> Labelled:
             texts.append(review_text(row.get("Title") or "", body))
             labels.append(1 if rating >= 4 else 0)
             stars.append(rating)
+            titles.append((row.get("Title") or "").strip())
     if limit:
-        texts, labels, stars = texts[:limit], labels[:limit], stars[:limit]
-    return Labelled(texts, labels, stars)
+        texts, labels, stars, titles = texts[:limit], labels[:limit], stars[:limit], titles[:limit]
+    return Labelled(texts, labels, stars, titles)
 
 
 def load_uci(name: str) -> Labelled:
@@ -88,4 +90,5 @@ if __name__ == "__main__":  # warm the cache: python bench/sentiment_data.py
     emb.show_progress = True
     for data in (load_uci("amazon_cells"), load_uci("yelp"), load_clothing()):
         emb.encode(data.texts)
+        emb.encode([t for t in data.titles if t])
     print("cached:", CACHE)

@@ -119,6 +119,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Goes-with categories before events exist, e.g. 'Hiking Boots=Socks|Gaiters; Tents=Sleeping Pads'.",
     ),
     Setting("RECS_REFRESH_MINUTES", 60, "How often the worker's beat recomputes every store's recommendations.", int),
+    Setting(
+        "RECS_EVENT_REFRESH_SECONDS",
+        60,
+        "After add-to-cart or purchase events, refresh the affected goes-with lists at most this often (0: off).",
+        int,
+    ),
     Setting("ANALYZE_AFTER_SYNC", True, "Queue review sentiment, aspects and summaries after review syncs.", _bool),
     Setting(
         "SENTIMENT_MIN_RATED_REVIEWS",
@@ -157,6 +163,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TUNING_MIN_GAIN", 0.0, "Quality gain over the current model a candidate needs.", float),
     Setting("TUNING_AUTO_PROMOTE", True, "Promote a fine-tuned model automatically when it passes the gate.", _bool),
     Setting("SECRET_KEY", "", "Flask secret key. Unset: a random one per process."),
+    Setting(
+        "SECRETS_KEY",
+        "",
+        "Fernet key(s) encrypting store secrets (llm_api_key) at rest; comma-separated to rotate (the first "
+        "encrypts). Unset: one generated once into DATA_DIR/secrets.key.",
+    ),
     Setting("LOG_LEVEL", "INFO", "Logging level for the web server and the worker."),
     Setting("LOG_FORMAT", "json", "Log lines as `json` (one object per line, with request ids) or `text`."),
     Setting("METRICS_TOKEN", "", "If set, `/metrics` answers only `Authorization: Bearer <token>`."),

@@ -23,6 +23,7 @@ from storebot.catalog.jobs import JobStore
 from storebot.catalog.repository import CatalogRepository, ProductCache
 from storebot.catalog.uploads import UploadStore
 from storebot.chat.session import SessionStore
+from storebot.cipher import SecretCipher
 from storebot.embedded_redis import EmbeddedRedis
 from storebot.errors import RedisUnavailable
 from storebot.keys import StoreKeys
@@ -72,8 +73,13 @@ class Services:
         return str(self.settings["KEY_PREFIX"])
 
     @cached_property
+    def cipher(self) -> SecretCipher:
+        """Encrypts store secrets at rest: ``SECRETS_KEY``, else a key generated once under DATA_DIR."""
+        return SecretCipher.from_settings(self.settings, self.data_dir)
+
+    @cached_property
     def stores(self) -> StoreRegistry:
-        return StoreRegistry(self.redis, prefix=self.prefix)
+        return StoreRegistry(self.redis, prefix=self.prefix, cipher=self.cipher)
 
     def keys(self, store_id: str) -> StoreKeys:
         return StoreKeys(self.prefix, store_id)

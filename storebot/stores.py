@@ -6,6 +6,11 @@ The **publishable key** (``pk_...``) identifies the store to the widget and is
 safe to put in a page; requests made with it are limited to the store's
 allowed origins.
 
+A store's own settings (its chat backend, model, endpoint and key) are
+:class:`StoreSettings`: secret ones (names ending in ``api_key``) are kept
+encrypted in Redis (:mod:`storebot.cipher`) and decrypted only when read, so
+a key that cannot decrypt them fails the chat with a clear error, not the store.
+
 Example:
     >>> registry = StoreRegistry(redis.Redis(), prefix="storebot")   # doctest: +SKIP
     >>> store, secret = registry.create("Northwind", origins=["https://shop.example"])  # doctest: +SKIP
@@ -21,16 +26,109 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 
-from storebot.errors import Conflict, NotFound, StorebotError, Unauthorized
+from storebot.cipher import SecretCipher, SecretUnreadable, is_secret
+from storebot.errors import ConfigError, Conflict, NotFound, StorebotError, Unauthorized
 from storebot.keys import StoreKeys, global_key
 
 STORE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+SEALED = "fernet"  # a secret setting is stored as {"fernet": token}; a plain string is from before encryption
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    token: str
+
+
+class StoreSettings(MutableMapping[str, Any]):
+    """A store's own settings, a plain mapping whose secret values are decrypted only when read.
+
+    Example:
+        >>> s = StoreSettings({"llm_backend": "openai", "llm_api_key": "sk-1"})
+        >>> s["llm_api_key"], "llm_api_key" in s, repr(s)
+        ('sk-1', True, "StoreSettings({'llm_backend': 'openai', 'llm_api_key': '***'})")
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None = None, *, cipher: SecretCipher | None = None) -> None:
+        self._values: dict[str, Any] = dict(values or {})
+        self._cipher = cipher
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any], cipher: SecretCipher | None) -> StoreSettings:
+        """The settings as saved in Redis: sealed secrets stay sealed until read."""
+        settings = cls(cipher=cipher)
+        for name, value in stored.items():
+            sealed = is_secret(name) and isinstance(value, dict) and isinstance(value.get(SEALED), str)
+            settings._values[name] = _Sealed(value[SEALED]) if sealed else value
+        return settings
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._values[name]
+        if isinstance(value, _Sealed):
+            if self._cipher is None:
+                raise SecretUnreadable(
+                    f"The stored {name} is encrypted and no key was given to read it.",
+                    fix="Read stores through storebot's services (they load STOREBOT_SECRETS_KEY).",
+                )
+            value = self._values[name] = self._cipher.decrypt(value.token, name=name)
+        return value
+
+    def __contains__(self, name: object) -> bool:  # without decrypting
+        return name in self._values
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._values[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._values[name]
+
+    def pop(self, name: str, *default: Any) -> Any:  # type: ignore[override]
+        """Remove ``name``; an unreadable secret is removed all the same (``default`` is returned for it)."""
+        if name not in self._values:
+            if default:
+                return default[0]
+            raise KeyError(name)
+        try:
+            return self[name]
+        except SecretUnreadable:
+            if not default:
+                raise
+            return default[0]
+        finally:
+            self._values.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({ {k: '***' if is_secret(k) else v for k, v in self._values.items()} })"
+
+
+def sealed_settings(settings: Mapping[str, Any], cipher: SecretCipher | None) -> dict[str, Any]:
+    """``settings`` as saved in Redis: secrets encrypted (already sealed ones re-encrypted with the first key)."""
+    values = settings._values if isinstance(settings, StoreSettings) else dict(settings)
+    stored: dict[str, Any] = {}
+    for name, value in values.items():
+        if not is_secret(name) or value in (None, ""):
+            stored[name] = value
+            continue
+        if cipher is None:
+            raise ConfigError(
+                f"Cannot save the store's {name}: no encryption key.",
+                fix="Save stores through storebot's services (they load STOREBOT_SECRETS_KEY).",
+            )
+        token = cipher.rotate(value.token) if isinstance(value, _Sealed) else cipher.encrypt(str(value))
+        stored[name] = {SEALED: token}
+    return stored
 
 
 @dataclass
@@ -42,10 +140,14 @@ class Store:
     publishable_key: str
     origins: list[str] = field(default_factory=list)
     created_at: float = 0.0
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: MutableMapping[str, Any] = field(default_factory=StoreSettings)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The store as JSON-ready data; secret settings show as ``***``."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["origins"] = list(self.origins)
+        data["settings"] = {k: "***" if is_secret(k) else self.settings[k] for k in self.settings}
+        return data
 
     def allows_origin(self, origin: str | None) -> bool:
         try:
@@ -78,9 +180,13 @@ def _digest(secret_key: str) -> str:
 class StoreRegistry:
     """Creates stores and resolves API keys to them."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "storebot") -> None:
+    def __init__(self, client: redis.Redis, prefix: str = "storebot", cipher: SecretCipher | None = None) -> None:
         self.redis = client
         self.prefix = prefix
+        self.cipher = cipher
+
+    def _serialize(self, store: Store) -> str:
+        return json.dumps(store.to_dict() | {"settings": sealed_settings(store.settings, self.cipher)})
 
     def _key(self, *parts: str) -> str:
         return global_key(self.prefix, *parts)
@@ -106,7 +212,7 @@ class StoreRegistry:
             origins=sorted({normalize_origin(o) for o in origins or []}),
             created_at=time.time(),
         )
-        if not self.redis.set(self._key("store", store_id), json.dumps(store.to_dict()), nx=True):
+        if not self.redis.set(self._key("store", store_id), self._serialize(store), nx=True):
             raise Conflict(f"A store with id {store_id!r} exists.", fix="Pick another name or pass --id.")
         with self.redis.pipeline() as pipe:
             pipe.set(self._key("secret", _digest(secret_key)), store_id)
@@ -120,7 +226,9 @@ class StoreRegistry:
         raw = self.redis.get(self._key("store", store_id))
         if raw is None:
             raise NotFound(f"No store {store_id!r}.", fix="List stores with `storebot store list`.")
-        return Store(**json.loads(raw))
+        data = json.loads(raw)
+        data["settings"] = StoreSettings.from_stored(data.get("settings") or {}, self.cipher)
+        return Store(**data)
 
     def exists(self, store_id: str) -> bool:
         return bool(self.redis.exists(self._key("store", store_id)))
@@ -130,7 +238,7 @@ class StoreRegistry:
         return [self.get(i) for i in ids if self.exists(i)]
 
     def save(self, store: Store) -> None:
-        self.redis.set(self._key("store", store.id), json.dumps(store.to_dict()))
+        self.redis.set(self._key("store", store.id), self._serialize(store))
 
     def set_origins(self, store_id: str, origins: list[str]) -> Store:
         store = self.get(store_id)

@@ -43,6 +43,9 @@ def test_the_demo_store_trains_its_own_calibrated_classifier(
     assert len(raw["coef"]) == 384 + 4 + len(raw["vocabulary"]) and len(raw["platt"]) == 2
     assert raw["trained"] == {"positive": 816, "negative": 220}
     assert raw["validation"]["macro_f1"] >= 0.85, raw["validation"]
+    # Every demo review has a title, so the store also gets the title model that scores sentences.
+    assert raw["titles"]["kind"] == "classifier" and raw["titles"]["trained"] == raw["trained"]
+    assert raw["titles"]["titles"] is None and len(raw["titles"]["vocabulary"]) < len(raw["vocabulary"])
 
     analyses = list(insights.reviews())
     assert len(analyses) == 1165 and {a["model"] for a in analyses} == {"classifier"}
@@ -105,3 +108,32 @@ def test_a_trained_model_round_trips_through_json_and_separates_the_classes() ->
     assert np.allclose(scores, model.score(vectors, ["x"] * 100))
     assert scores[labels == 1].mean() > 0.7 > 0.3 > scores[labels == 0].mean()
     assert [polarity(s) for s in (0.9, 0.5, 0.1)] == ["positive", "mixed", "negative"]
+
+
+def test_the_title_model_scores_sentences_with_the_review_model() -> None:
+    rng = np.random.default_rng(2)
+    labels = np.array([1] * 60 + [0] * 40)
+    vectors = rng.normal(size=(100, 6)) + labels[:, None] * 1.5
+    ratings = [5 if y else 1 for y in labels]
+    short = rng.normal(size=(100, 6)) + labels[:, None] * 3.0  # the titles separate the classes more sharply
+    model = train_sentiment_model(vectors, ["x"] * 100, ratings, min_rated=50, min_per_class=10,
+                                  features=("embedding",), titles=["t"] * 100, title_vectors=short,
+                                  title_ratings=ratings)  # fmt: skip
+    assert model.titles is not None and model.titles.kind == "classifier"
+    assert model.titles.validation["accuracy"] > model.validation["accuracy"]
+    again = SentimentModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again == model and isinstance(again.titles, SentimentModel)
+    probe = rng.normal(size=(20, 6))
+    expected = (model.score(probe, ["p"] * 20) + model.titles.score(probe, ["p"] * 20)) / 2
+    assert np.allclose(again.score_sentences(probe, ["p"] * 20), expected)
+    assert not np.allclose(expected, model.score(probe, ["p"] * 20))
+
+    # Too few rated titles: no title model, and sentences get the review model's scores.
+    few = train_sentiment_model(vectors, ["x"] * 100, ratings, min_rated=50, min_per_class=10,
+                                features=("embedding",), titles=["t"] * 10, title_vectors=short[:10],
+                                title_ratings=ratings[:10])  # fmt: skip
+    assert few.titles is None
+    assert np.allclose(few.score_sentences(probe, ["p"] * 20), few.score(probe, ["p"] * 20))
+    # An old stored model (no "titles" key) still loads.
+    old = {k: v for k, v in model.to_dict().items() if k != "titles"}
+    assert SentimentModel.from_dict(old).titles is None

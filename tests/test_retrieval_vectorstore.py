@@ -15,7 +15,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.vectorstores import VectorStore
 from langchain_tests.integration_tests import VectorStoreIntegrationTests
 
-from storebot.retrieval import vectorstore as vectorstore_module
+from storebot.retrieval import vectorindex as vectorindex_module
 from storebot.retrieval.hnsw import SIDECAR, metadata_matcher
 from storebot.retrieval.vectorstore import HnswlibVectorStore
 
@@ -184,10 +184,10 @@ def test_very_selective_filter_still_returns_k() -> None:
 
 def test_graph_search_coming_back_short_falls_back_to_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     store, vectors = catalog(3000, 32)
-    monkeypatch.setattr("storebot.retrieval.vectorstore.few_matches", lambda *a: False)  # the sample "promised plenty"
+    monkeypatch.setattr("storebot.retrieval.vectorindex.few_matches", lambda *a: False)  # the sample "promised plenty"
     fallbacks = []
-    real_exact = vectorstore_module.exact_search
-    monkeypatch.setattr(vectorstore_module, "exact_search", lambda *a: fallbacks.append(1) or real_exact(*a))
+    real_exact = vectorindex_module.exact_search
+    monkeypatch.setattr(vectorindex_module, "exact_search", lambda *a: fallbacks.append(1) or real_exact(*a))
     # 60 items match and 100 are asked for: hnswlib raises, and the exact search returns all 60.
     docs = store.similarity_search_by_vector(vectors[7].tolist(), k=100, filter={"rare": True})
     assert fallbacks and len(docs) == 60 and all(d.metadata["rare"] for d in docs)

@@ -31,8 +31,10 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int, thread
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
+            # No gunicorn access log: its request line and Referer carry query strings (?key=pk_...). storebot's
+            # own access line (storebot.observability.logs: method, path, status, request id) replaces it.
             for key, value in {"bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-                               "accesslog": "-", "timeout": 120, "graceful_timeout": 10}.items():  # fmt: skip
+                               "accesslog": None, "timeout": 120, "graceful_timeout": 10}.items():  # fmt: skip
                 self.cfg.set(key, value)
             if ctx.settings.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics sums the workers; drop a dead one's gauges
                 from storebot.observability.metrics import gunicorn_child_exit

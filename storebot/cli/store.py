@@ -106,5 +106,6 @@ def config(ctx: Context, store_id: str, pairs: tuple[str, ...]) -> None:
     if pairs:
         ctx.services.stores.save(found)
     for key in STORE_SETTINGS:
-        shown = "***" if key.endswith("api_key") and found.settings.get(key) else found.settings.get(key, "(default)")
+        secret = key.endswith("api_key") and key in found.settings  # `in`: shown without decrypting
+        shown = "***" if secret else found.settings.get(key, "(default)")
         click.echo(f"{key} = {shown}")

@@ -149,12 +149,27 @@ class PrototypeIndex:
         return [key for key, value in best.items() if value >= threshold]
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])|(?<=;)\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Za-z0-9])|(?<=;)\s+|\n+")
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|vs|approx|incl|sz|mr|mrs|ms|dr|ft|oz|lbs?)\.$", re.I)
 
 
 def split_sentences(text: str) -> list[str]:
-    """A review's sentences (semicolon-separated clauses count as sentences: they often change topic)."""
-    return [s.strip() for s in _SENTENCE.split(text or "") if len(s.strip()) > 2]
+    """A review's sentences (semicolon-separated clauses count as sentences: they often change topic).
+
+    Shoppers often write in lower case ("love it.  runs small. i'm 5'4"), so a sentence may start with either
+    case; a piece ending in an abbreviation ("approx.", "e.g.", "sz.") is joined to the next.
+
+    Example:
+        >>> split_sentences("love it.  runs small, e.g. size up! ok?")
+        ['love it.', 'runs small, e.g. size up!', 'ok?']
+    """
+    pieces: list[str] = []
+    for piece in (p.strip() for p in _SENTENCE.split(text or "")):
+        if pieces and _ABBREVIATION.search(pieces[-1]) and not pieces[-1].endswith((";", "!", "?")):
+            pieces[-1] = f"{pieces[-1]} {piece}".strip()
+        elif piece:
+            pieces.append(piece)
+    return [p for p in pieces if len(p) > 2]
 
 
 def review_sentences(title: str, body: str) -> list[str]:

@@ -30,6 +30,7 @@ from storebot.insights.sentiment import SentimentModel, polarity, train_sentimen
 from storebot.retrieval.documents import review_passage
 from storebot.retrieval.embeddings import text_hash
 
+MODEL_VERSION = 2  # bump when the analysis changes, so stored analyses and models are redone (2: title model)
 CLEARLY = 0.25  # a sentence scoring <= 0.25 or >= 0.75 is clearly negative or positive
 
 
@@ -74,7 +75,7 @@ def analyze_reviews(catalog: CatalogRepository, insights: ReviewInsightsStore, e
     sentences = [review_sentences(r.title, r.body) for r in reviews]
     flat = [s for group in sentences for s in group]
     sentence_vectors = embedder.encode(flat) if flat else np.zeros((0, 1))
-    sentence_scores = model.score(sentence_vectors, flat) if flat else np.zeros(0)
+    sentence_scores = model.score_sentences(sentence_vectors, flat) if flat else np.zeros(0)
     prototypes = PrototypeIndex(embedder.encode)
     products = catalog.get_products(sorted({r.product_id for r in reviews}))
     exclude = catalog_words(products) | set(catalog.keys.store_id.lower().replace("-", " ").split())
@@ -102,7 +103,8 @@ def analyze_reviews(catalog: CatalogRepository, insights: ReviewInsightsStore, e
 
 
 def _settings_tag(settings: AnalysisSettings) -> str:
-    return f"{settings.min_rated}/{settings.min_per_class}/{settings.discovered}/{settings.prototype_threshold}"
+    return (f"{MODEL_VERSION}/{settings.min_rated}/{settings.min_per_class}/{settings.discovered}/"
+            f"{settings.prototype_threshold}")  # fmt: skip
 
 
 def _model(stored: SentimentModel | None, reviews: list[Review], texts: list[str], vectors: Any,
@@ -112,8 +114,12 @@ def _model(stored: SentimentModel | None, reviews: list[Review], texts: list[str
     fingerprint = training_fingerprint(rated) + ":" + _settings_tag(settings)
     if stored is not None and stored.fingerprint == fingerprint and stored.embedding_model in ("", embedder.model_id):
         return stored
+    titled = [r for r in reviews if r.title.strip()]
+    titles = [r.title.strip() for r in titled]  # the sentence model's short texts (embedded once: cached)
     model = train_sentiment_model(vectors, texts, [r.rating for r in reviews], min_rated=settings.min_rated,
-                                  min_per_class=settings.min_per_class, embedding_model=embedder.model_id)  # fmt: skip
+                                  min_per_class=settings.min_per_class, embedding_model=embedder.model_id,
+                                  titles=titles, title_vectors=embedder.encode(titles) if titles else None,
+                                  title_ratings=[r.rating for r in titled])  # fmt: skip
     model.fingerprint = fingerprint
     return model
 

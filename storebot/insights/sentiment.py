@@ -7,6 +7,12 @@ wording such as "runs small" or "see-through" that neither knows). A logistic re
 regularisation ``C`` chosen by cross-validation and balanced class weights, then calibrated with Platt scaling
 fitted on out-of-fold decision values, so a score of 0.8 means about 80% of such reviews are positive.
 
+Reviews are long and sentences short, and a model learned from whole reviews ranks short texts less well (it
+leans on the many cues a paragraph has). So a store whose reviews have enough rated titles also gets a title
+model, trained the same way on the titles alone (short texts labelled by their review's stars), and a sentence
+or any other short text is scored with the mean of the two models' probabilities
+(:meth:`SentimentModel.score_sentences`); whole reviews keep the review model's score.
+
 Scores are P(positive) in [0, 1]. The VADER fallback maps its compound score from [-1, 1] to [0, 1].
 A model is stored as JSON (coefficients, intercept, Platt's two numbers, TF-IDF vocabulary and IDF), never pickled.
 
@@ -132,6 +138,7 @@ class SentimentModel:
     reason: str = ""  # why VADER is used, when it is
     vocabulary: list[str] = field(default_factory=list)  # TF-IDF terms, when "tfidf" is a feature
     idf: list[float] = field(default_factory=list)
+    titles: SentimentModel | None = None  # the title model that scores sentences with this one, when trained
 
     @classmethod
     def vader(cls, reason: str = "", fingerprint: str = "") -> SentimentModel:
@@ -149,6 +156,13 @@ class SentimentModel:
             return (vader_features(texts)[:, 0] + 1.0) / 2.0
         return _sigmoid(self.platt[0] * self.decision(vectors, texts) + self.platt[1])
 
+    def score_sentences(self, vectors: np.ndarray | None, texts: Sequence[str]) -> np.ndarray:
+        """P(positive) per sentence (or other short text): the mean of the review and the title model."""
+        scores = self.score(vectors, texts)
+        if self.titles is None or not len(texts):
+            return scores
+        return (scores + self.titles.score(vectors, texts)) / 2.0
+
     def decision(self, vectors: np.ndarray | None, texts: Sequence[str]) -> np.ndarray:
         """The linear classifier's raw decision value (0 is its class-balanced boundary)."""
         x = featurize(vectors, texts, self.features, vocabulary=self.vocabulary, idf=self.idf)
@@ -159,7 +173,8 @@ class SentimentModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SentimentModel:
-        return cls(**data)
+        titles = data.get("titles")
+        return cls(**{**data, "titles": cls.from_dict(titles) if titles else None})
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -190,8 +205,28 @@ def train_sentiment_model(
     embedding_model: str = "",
     folds: int = 5,
     seed: int = 0,
+    titles: Sequence[str] = (),
+    title_vectors: np.ndarray | None = None,
+    title_ratings: Sequence[int] = (),
 ) -> SentimentModel:
-    """A calibrated classifier from star-rated texts, or VADER when there are too few of either class."""
+    """A calibrated classifier from star-rated texts, or VADER when there are too few of either class.
+
+    With ``titles`` (the reviews' titles, their vectors and their reviews' stars) it also trains the title model
+    that :meth:`SentimentModel.score_sentences` averages in, when there are enough rated titles.
+    """
+    model = _train_one(vectors, texts, ratings, min_rated=min_rated, min_per_class=min_per_class,
+                       features=features, embedding_model=embedding_model, folds=folds, seed=seed)  # fmt: skip
+    if model.kind == "classifier" and len(titles):
+        title_model = _train_one(title_vectors, titles, title_ratings, min_rated=min_rated,
+                                 min_per_class=min_per_class, features=features, embedding_model=embedding_model,
+                                 folds=folds, seed=seed)  # fmt: skip
+        model.titles = title_model if title_model.kind == "classifier" else None
+    return model
+
+
+def _train_one(vectors: np.ndarray | None, texts: Sequence[str], ratings: Sequence[int], *, min_rated: int,
+               min_per_class: int, features: Sequence[str], embedding_model: str, folds: int,
+               seed: int) -> SentimentModel:  # fmt: skip
     labels = training_labels(ratings)
     keep = labels >= 0
     y = labels[keep]

@@ -189,7 +189,9 @@ def spec_for_store(store_settings: Mapping[str, Any] | None, defaults: Mapping[s
     (a GGUF path means nothing to OpenAI). A global key is sent only to the
     global endpoint: a store that sets its own ``llm_base_url`` must bring its
     own ``llm_api_key``. ``OPENAI_API_KEY`` goes to the ``openai`` backend only;
-    ``openai-compatible`` uses ``LLM_API_KEY``.
+    ``openai-compatible`` uses ``LLM_API_KEY``. The operator's fine-tuning
+    endpoint, ``TUNING_OPENAI_BASE_URL``, already trusted with ``OPENAI_API_KEY``,
+    gets it too: a fine-tune promoted there is served there (:mod:`storebot.tuning.models`).
 
     Example:
         >>> spec = spec_for_store({"llm_backend": "openai"},
@@ -207,7 +209,9 @@ def spec_for_store(store_settings: Mapping[str, Any] | None, defaults: Mapping[s
     base_url = store_url or (_text(defaults.get("LLM_BASE_URL")) if inherit else "")
     model = _text(store.get("llm_model")) or (_text(defaults.get("LLM_MODEL")) if inherit else "")
     api_key = _text(store.get("llm_api_key"))
-    if not api_key and not store_url:
+    tuning_url = _text(defaults.get("TUNING_OPENAI_BASE_URL")).rstrip("/")
+    at_tuning_url = backend == "openai" and bool(tuning_url) and store_url.rstrip("/") == tuning_url
+    if not api_key and (not store_url or at_tuning_url):
         api_key = _text(defaults.get("OPENAI_API_KEY" if backend == "openai" else "LLM_API_KEY"))
     mapping: dict[str, Any] = {"backend": backend, "model": model, "base_url": base_url, "api_key": api_key}
     adapter = _text(store.get("llm_adapter"))  # a fine-tuned LoRA (storebot.tuning) served by the local backend

@@ -3,7 +3,9 @@
 Every request gets an id, taken from its ``X-Request-ID`` header when that is a sane token, generated
 otherwise, and echoed in the response's ``X-Request-ID``. Log lines written while serving it carry it, and
 one access line per request adds method, path (never the query string, where keys travel), status,
-duration and store. Anything shaped like a secret key is masked, in every line.
+duration and store; never the Authorization header. Anything shaped like a secret or publishable key
+(``sk_...``, ``pk_...``) is masked, in every line. ``storebot serve`` turns gunicorn's own access log off,
+since its request line and Referer carry query strings.
 
 Example:
     >>> line = JsonFormatter().format(logging.makeLogRecord({"msg": "hi sk_live_abc", "levelname": "INFO"}))
@@ -27,7 +29,7 @@ from flask import Flask, g, has_request_context, request
 from storebot.observability import metrics
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-SECRET = re.compile(r"\b(sk_)[A-Za-z0-9_\-]+")
+SECRET = re.compile(r"\b([sp]k_)[A-Za-z0-9_\-]+")
 EXTRA_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "store", "endpoint", "task", "task_id")
 access_log = logging.getLogger("storebot.access")
 

@@ -6,7 +6,10 @@ hyperparameters, metrics and status: ``candidate``, ``active``, ``rejected``
 or ``retired``. Promoting a version writes it into the store's ``llm_*``
 settings, which is what the chat reads (:func:`storebot.llm.spec_for_store`).
 The settings from before the first promotion are kept, so rolling back past
-the oldest version restores the store's base model.
+the oldest version restores the store's base model. An OpenAI version trained at
+an OpenAI-compatible endpoint (``TUNING_OPENAI_BASE_URL``) records it, and
+promoting it points the store's ``llm_base_url`` there, if the LLM allow-list
+(:mod:`storebot.llm.urls`) lets the chat call it.
 
 Example:
     >>> models = ModelRegistry(client, StoreKeys("storebot", "demo"), stores)  # doctest: +SKIP
@@ -20,16 +23,25 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import redis
 
 from storebot.errors import Conflict, NotFound
 from storebot.keys import StoreKeys
+from storebot.llm.urls import LLMURLNotAllowed, allowlist, is_allowed
 from storebot.stores import StoreRegistry
 
 STATUSES = ("candidate", "active", "rejected", "retired")
-LLM_FIELDS = ("llm_backend", "llm_model", "llm_adapter")
+LLM_FIELDS = ("llm_backend", "llm_model", "llm_adapter", "llm_base_url")
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+
+
+def trained_at(base_url: str) -> str:
+    """The endpoint a version must be served from: ``base_url``, or "" for OpenAI's own."""
+    url = (base_url or "").strip().rstrip("/")
+    return "" if url in ("", OPENAI_DEFAULT_URL) else url
 
 
 class ModelRegistry:
@@ -40,8 +52,11 @@ class ModelRegistry:
         {'active': None, 'items': []}
     """
 
-    def __init__(self, client: redis.Redis, keys: StoreKeys, stores: StoreRegistry) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: StoreKeys, stores: StoreRegistry, settings: Mapping[str, Any] | None = None
+    ) -> None:
         self.redis, self.keys, self.stores = client, keys, stores
+        self.settings = settings or {}  # the LLM allow-list; none: only api.openai.com
 
     def _key(self, *parts: str) -> str:
         return self.keys("tuning", *parts)
@@ -57,8 +72,9 @@ class ModelRegistry:
         hyperparameters: dict[str, Any],
         metrics: dict[str, Any],
         run_id: str = "",
+        base_url: str = "",
     ) -> dict[str, Any]:
-        """Record a new candidate version (``v1``, ``v2``...)."""
+        """Record a new candidate version (``v1``, ``v2``...); ``base_url``: the endpoint it was trained at."""
         version = f"v{int(self.redis.incr(self._key('model_seq')))}"
         record: dict[str, Any] = {
             "version": version,
@@ -74,6 +90,8 @@ class ModelRegistry:
         }
         if adapter:
             record["adapter"] = adapter
+        if trained_at(base_url):
+            record["base_url"] = trained_at(base_url)
         self._save(record)
         return record
 
@@ -110,6 +128,7 @@ class ModelRegistry:
             "llm_backend": record["backend"],
             "llm_model": record["model"],
             "llm_adapter": record.get("adapter", ""),
+            "llm_base_url": record.get("base_url", ""),
         }
 
     def _base(self) -> dict[str, Any] | None:
@@ -135,12 +154,24 @@ class ModelRegistry:
             return record
         if record["status"] == "rejected" and reason.startswith("gate"):
             raise Conflict(f"{version} was rejected by the evaluation gate.", fix="Promote it by hand if you must.")
+        self._check_endpoint(record)
         self._apply(self.spec_settings(version))
         if current:
             self.update(current, status="retired")
             self.redis.rpush(self._key("history"), current)
         self.redis.set(self._key("active"), version)
         return self.update(version, status="active", promoted_at=time.time(), promotion=reason)
+
+    def _check_endpoint(self, record: dict[str, Any]) -> None:
+        """A version served from its own endpoint needs that endpoint on the allow-list (the SSRF guard)."""
+        url = record.get("base_url")
+        if url and not is_allowed(url, allowlist(self.settings)):
+            raise LLMURLNotAllowed(
+                f"{record['version']} was fine-tuned at {url}, so the chat would call it there, but that endpoint "
+                f"is not on this server's LLM allow-list ({', '.join(allowlist(self.settings))}).",
+                fix="Add its host or URL prefix to STOREBOT_LLM_BASE_URL_ALLOWLIST (comma-separated), "
+                "then promote it again.",
+            )
 
     def rollback(self) -> dict[str, Any]:
         """Go back to the previously active version, or to the base model when there is none.

@@ -44,7 +44,7 @@ def runs_for(services: Any, store_id: str) -> RunStore:
 
 
 def models_for(services: Any, store_id: str) -> ModelRegistry:
-    return ModelRegistry(services.redis, services.keys(store_id), services.stores)
+    return ModelRegistry(services.redis, services.keys(store_id), services.stores, services.settings)
 
 
 def token_limit(settings: dict[str, Any], backend: str) -> int:
@@ -214,6 +214,7 @@ def _train_openai(services: Any, store_id: str, run_id: str, dataset: Dataset, r
             data_hash=dataset.data_hash,
             hyperparameters=hyper,
             run_id=run_id,
+            base_url=str(s["TUNING_OPENAI_BASE_URL"]),  # an OpenAI-compatible endpoint serves its own fine-tunes
             metrics={"job_id": outcome.job_id, "trained_tokens": outcome.trained_tokens, "events": outcome.events[-5:]},
         )["version"]
     )

@@ -49,6 +49,7 @@ MODEL = obj(
     base_model=STRING,
     model=STRING,
     adapter=STRING,
+    base_url=STRING,
     status={"enum": ["candidate", "active", "rejected", "retired"]},
     data_hash=STRING,
     hyperparameters=ANY_OBJECT,

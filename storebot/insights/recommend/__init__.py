@@ -15,9 +15,10 @@ from storebot.insights.recommend.cache import (
 )
 from storebot.insights.recommend.complementary import ComplementaryFinder
 from storebot.insights.recommend.engine import RecommendationSettings, Recommender
+from storebot.insights.recommend.event_refresh import EventRefreshQueue
 from storebot.insights.recommend.similar import SimilarFinder
 
 __all__ = [
-    "KINDS", "PRODUCT_KINDS", "SESSION_KINDS", "ComplementaryFinder", "Pick", "Recommendation",
+    "KINDS", "PRODUCT_KINDS", "SESSION_KINDS", "ComplementaryFinder", "EventRefreshQueue", "Pick", "Recommendation",
     "RecommendationCache", "RecommendationSettings", "Recommender", "SimilarFinder",
 ]  # fmt: skip

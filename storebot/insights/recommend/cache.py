@@ -95,7 +95,10 @@ class RecommendationCache:
         return {sid: Recommendation.from_json(r) for sid, r in zip(subject_ids, raws, strict=True) if r}
 
     def put_many(self, kind: str, recommendations: Mapping[str, Recommendation], *, replace: bool = False) -> None:
-        """Store ``recommendations``; ``replace`` also drops every cached entry not among them (deleted products)."""
+        """Store ``recommendations``; ``replace`` also drops every cached entry not among them (deleted products).
+
+        Only a full computation (``replace``) updates :meth:`meta`: a cache miss or a partial refresh is not one.
+        """
         items = {sid: rec.to_json() for sid, rec in recommendations.items()}
         with self.redis.pipeline() as pipe:
             if replace:
@@ -104,7 +107,9 @@ class RecommendationCache:
                 chunk = dict(list(items.items())[start : start + 1000])
                 if chunk:
                     pipe.hset(self.key(kind), mapping=chunk)
-            pipe.hset(self.keys("recs", "meta"), kind, json.dumps({"computed_at": time.time(), "count": len(items)}))
+            if replace:
+                meta = {"computed_at": time.time(), "count": len(items)}
+                pipe.hset(self.keys("recs", "meta"), kind, json.dumps(meta))
             pipe.execute()
 
     def meta(self) -> dict[str, Any]:

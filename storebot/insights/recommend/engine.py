@@ -2,9 +2,11 @@
 
 ``refresh()`` is what the Celery task runs (after a sync's index update, and on the beat schedule): it
 computes similar and complementary recommendations for every product, replaces the cache, and prunes
-events past retention. Serving reads the cache (two Redis round trips plus the catalog read for the
-cards); a product the cache lacks is computed on demand, alone. Personal and trending are computed per
-request from the session's events and chat, the trending counts and the cached product kinds.
+events past retention. ``refresh_complementary(ids)`` redoes only the goes-with lists that new events made
+stale (see :mod:`storebot.insights.recommend.event_refresh`). Serving reads the cache (two Redis round trips
+plus the catalog read for the cards); a product the cache lacks is computed on demand, alone. Personal and
+trending are computed per request from the session's events and chat, the trending counts and the cached
+product kinds.
 
 Example:
     >>> rec = Recommender.for_store(client, keys, catalog, index, events, sessions)   # doctest: +SKIP
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +112,27 @@ class Recommender:
         seconds = round(time.perf_counter() - started, 3)
         return {"products": len(products), "baskets": len(baskets), "complementary_from_events": from_events,
                 "indexed": index is not None, **timings, "seconds": seconds}  # fmt: skip
+
+    def refresh_complementary(self, product_ids: Iterable[str]) -> dict[str, Any]:
+        """Recompute and cache complementary for ``product_ids`` and every product sharing a basket with one.
+
+        What events made stale, without recomputing the whole store: the basket counts are read in full
+        (a pair's score depends on both products' popularity), but only the affected lists are ranked.
+        """
+        started = time.perf_counter()
+        products = {p.id: p for p in self.catalog.iter_products()}
+        baskets = [basket for _kind, basket in self.events.baskets()]
+        finder = ComplementaryFinder(products, baskets, parse_map(self.settings.complementary_map))
+        stale = [pid for pid in dict.fromkeys(product_ids) if pid in products]
+        affected = set(stale)
+        for pid in stale:
+            affected.update(finder.pairs.get(pid, ()))
+        computed = {pid: finder.complementary(pid, self.settings.limit) for pid in sorted(affected)}
+        if computed:
+            self.cache.put_many("complementary", computed)
+        from_events = sum(1 for rec in computed.values() if rec.source == "events")
+        return {"stale": len(stale), "products": len(computed), "complementary_from_events": from_events,
+                "baskets": len(baskets), "seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
 
     def compute(self, kind: str, product_id: str) -> Recommendation:
         """One product's recommendations of ``kind``, computed now (a cache miss); cached for next time."""
