@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -30,6 +32,21 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def storefront_app(redis_url: str, data_dir: str, port: int) -> tuple[Flask, Any, Any]:
+    """An app on its own key prefix and Celery queue, with a store "northwind" whose widget may run on ``port``.
+
+    Returns (app, services, store); serve it with :func:`serving` and ``app.config["KEY_PREFIX"]``.
+    """
+    from storebot.app import create_app
+
+    prefix = f"w{uuid.uuid4().hex[:8]}"
+    app = create_app({"REDIS_URL": redis_url, "KEY_PREFIX": prefix, "TESTING": True, "DATA_DIR": data_dir,
+                      "CELERY": {"task_default_queue": prefix}})  # fmt: skip
+    services = app.extensions["storebot"]
+    store, _secret = services.stores.create("Northwind Test", [f"http://127.0.0.1:{port}"], store_id="northwind")
+    return app, services, store
 
 
 @contextmanager

@@ -298,7 +298,7 @@ def test_empty_filters_match_everything_with_a_variant() -> None:
 
 def test_relaxation_order_is_stated() -> None:
     assert RELAXATION_ORDER == (
-        "in_stock", "price_widen", "attributes", "color", "brand", "gender", "price", "size", "category",
+        "in_stock", "on_sale", "price_widen", "attributes", "color", "brand", "gender", "price", "size", "category",
     )  # fmt: skip
 
 

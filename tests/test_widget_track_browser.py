@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from storebot.app import create_app
 from storebot.embedded_redis import free_port
-from tests.browser import serving
+from tests.browser import serving, storefront_app
 from tests.test_insights_events import load_demo_products
 
 pytestmark = pytest.mark.browser
@@ -20,14 +18,9 @@ BOOTS, SOCKS = "1090", "1081"
 @pytest.fixture(scope="module")
 def live(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     port = free_port()
-    prefix = f"w{uuid.uuid4().hex[:8]}"
-    data = str(tmp_path_factory.mktemp("live"))
-    app = create_app({"REDIS_URL": redis_url, "KEY_PREFIX": prefix, "TESTING": True, "DATA_DIR": data,
-                      "CELERY": {"task_default_queue": prefix}})  # fmt: skip
-    services = app.extensions["storebot"]
-    store, _secret = services.stores.create("Northwind Test", [f"http://127.0.0.1:{port}"], store_id="northwind")
+    app, services, store = storefront_app(redis_url, str(tmp_path_factory.mktemp("live")), port)
     load_demo_products(services, store.id)
-    with serving(app, port, redis_url=redis_url, key_prefix=prefix):
+    with serving(app, port, redis_url=redis_url, key_prefix=app.config["KEY_PREFIX"]):
         yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}", "key": store.publishable_key,
                "events": services.events(store.id)}  # fmt: skip
 

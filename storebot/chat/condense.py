@@ -216,6 +216,8 @@ def _refine(text: str, previous: tuple[str, Filters] | None, focus: Sequence[Foc
         parts.append(price_phrase(merged.price_min, merged.price_max, currency))
     if merged.in_stock:
         parts.append("in stock")
+    if merged.on_sale:
+        parts.append("on sale")
     return Condensed(" ".join(p for p in parts if p), merged.to_dict(), True)
 
 

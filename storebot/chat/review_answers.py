@@ -72,7 +72,7 @@ def _fit_sentence(title: str, fit: dict[str, Any]) -> tuple[str, list[str]]:
     words = {"runs_small": "runs small", "true_to_size": "is true to size", "runs_large": "runs large"}[signal]
     quote = f' One says: "{fit["quote"]}"' if fit.get("quote") else ""
     return (f"Reviewers say the {title} {words}: {counts[signal]} of {total} fit remarks say so "
-            f"(reviews {_cite(ids)}).{quote}", ids)  # fmt: skip
+            f"(reviews {_cite(ids)}).{quote}", ids[:MAX_CITED])  # fmt: skip
 
 
 def _point(point: dict[str, Any]) -> str:

@@ -69,6 +69,14 @@ def closing_messages(question: str, answer: str, store_name: str) -> list[Any]:
     return [SystemMessage(system), Human(f"Shopper: {question}\nReply: {answer[:300]}")]
 
 
+def _policy_titles(turn: Turn) -> dict[str, str]:
+    """The title of each policy passage's policy ("returns#0" -> "Returns & Exchanges"): the widget's sources list."""
+    if not turn.policies:
+        return {}
+    titles = {p.id: p.title or "" for p in turn.deps.catalog.policies()}
+    return {p.id: titles.get(str(p.metadata.get("policy_id") or p.id.split("#", 1)[0]), "") for p in turn.policies}
+
+
 class ChatService:
     """Answers shoppers' messages for every store of a deployment.
 
@@ -149,7 +157,8 @@ class ChatService:
         cards = [card_from_product(p, v) for p, v in turn.products[:CARDS]]
         citations = citations_from(turn.reviews)
         yield "products", {"items": [c.to_dict() for c in cards]}
-        yield "sources", {"reviews": [c.to_dict() for c in citations], "policies": [p.id for p in turn.policies]}
+        yield "sources", {"reviews": [c.to_dict() for c in citations], "policies": [p.id for p in turn.policies],
+                          "policy_titles": _policy_titles(turn)}  # fmt: skip
         parts: list[str] = []
         action = "template"
         grounded_data = turn.index is not None and (turn.products or turn.policies)

@@ -74,6 +74,18 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -
     raise StorebotError(f"The web server did not answer {url} within {timeout:.0f}s.")
 
 
+def _queue_review_analysis(ctx: Context) -> None:
+    """Let the worker analyse the demo reviews (a no-op when they and the analysis are unchanged).
+
+    The demo loads its feeds in this process rather than through the sync task, so nothing else queues it.
+    """
+    from storebot.cli.run import _celery
+
+    _celery(ctx).send_task("storebot.analyze_reviews", args=[DEMO_STORE])
+    click.echo("Review analysis queued for the worker (sentiment, aspects and summaries: a few minutes the first "
+               "time, then only when the reviews change).")  # fmt: skip
+
+
 @cli.command()
 @click.option("--port", type=int, default=None, help="Web port [STOREBOT_PORT].")
 @click.option("--fixtures", type=click.Path(path_type=Path), default=Path("fixtures/demo"), show_default=True)
@@ -97,6 +109,8 @@ def demo(ctx: Context, port: int | None, fixtures: Path, no_worker: bool) -> Non
         children.append(subprocess.Popen([*base, "worker", "--loglevel=warning"], env=env, start_new_session=True))
     web = subprocess.Popen([*base, "serve", "--port", str(port)], env=env, start_new_session=True)
     children.append(web)
+    if not no_worker and ctx.settings["ANALYZE_AFTER_SYNC"]:
+        _queue_review_analysis(ctx)
 
     def shutdown(*_args: object) -> None:
         for child in children:

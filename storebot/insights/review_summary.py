@@ -23,8 +23,11 @@ FIT_SIGNALS = {"small": "runs_small", "true": "true_to_size", "large": "runs_lar
 
 
 def _clip(sentence: str) -> str:
+    """A quote of at most MAX_QUOTE_WORDS words; a clause cut at its semicolon ends with a full stop."""
     words = sentence.split()
-    return sentence if len(words) <= MAX_QUOTE_WORDS else " ".join(words[:MAX_QUOTE_WORDS]).rstrip(",;:") + " ..."
+    if len(words) > MAX_QUOTE_WORDS:
+        return " ".join(words[:MAX_QUOTE_WORDS]).rstrip(",;:") + " ..."
+    return sentence[:-1] + "." if sentence.endswith(";") else sentence
 
 
 def aspect_table(analyses: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:

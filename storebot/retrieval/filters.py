@@ -12,33 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from storebot.catalog.models import Product, Variant, money_from, money_to_str
-from storebot.errors import StorebotError
-from storebot.retrieval.normalize import (
-    GENDERS,
-    fold,
-    gender_group,
-    option_name,
-    phrase_key,
-    size_key,
-    size_parts,
-    tokens,
-)
+from storebot.retrieval.normalize import fold, gender_group, option_name, phrase_key, size_key, size_parts, tokens
 from storebot.retrieval.vocabulary import CatalogVocabulary
 
 _LIST_FIELDS = ("colors", "sizes", "brands", "categories", "gender")
 _CONSTRAINT = {"colors": "color", "sizes": "size", "brands": "brand", "categories": "category", "gender": "gender"}
-_PARAMS = {
-    "price_min": "price_min", "min_price": "price_min", "price_max": "price_max", "max_price": "price_max",
-    "color": "colors", "colour": "colors", "colors": "colors", "colours": "colors", "size": "sizes",
-    "sizes": "sizes", "brand": "brands", "brands": "brands", "category": "categories", "categories": "categories",
-    "gender": "gender", "in_stock": "in_stock", "currency": "currency",
-}  # fmt: skip
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
 _AVAILABILITY_RANK = {"preorder": 1, "backorder": 1}  # can be bought now, unlike out_of_stock
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
@@ -64,6 +46,9 @@ class Filters:
     Prices are compared in the store's currency: ``currency`` only records the
     one the shopper named, so the caller can warn when it is not the store's.
     ``in_stock=False`` is the same as None: storebot never hides in-stock items.
+    ``on_sale=True`` keeps variants whose price to pay now (the sale price) is
+    below their regular price; ``on_sale=False`` is the same as None, since a
+    discount is never a reason to hide an item.
 
     Example:
         >>> from storebot.catalog.models import Product, Variant
@@ -73,6 +58,8 @@ class Filters:
         >>> Filters(colors=["blue"], sizes=["M"], price_max=Decimal("150")).match(jacket).variant.id
         'j1-m'
         >>> Filters(sizes=["XL"]).match(jacket) is None
+        True
+        >>> Filters(on_sale=True).match(jacket) is None  # no variant has a sale price
         True
     """
 
@@ -85,6 +72,7 @@ class Filters:
     categories: list[str] = field(default_factory=list)
     gender: list[str] = field(default_factory=list)
     in_stock: bool | None = None
+    on_sale: bool | None = None
     attributes: dict[str, list[str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
@@ -95,6 +83,7 @@ class Filters:
         names = ["price"] if self.price_min is not None or self.price_max is not None else []
         names += [_CONSTRAINT[name] for name in _LIST_FIELDS if getattr(self, name)]
         names += ["in_stock"] if self.in_stock else []
+        names += ["on_sale"] if self.on_sale else []
         return names + [f"attr:{name}" for name, values in self.attributes.items() if values]
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,8 +95,9 @@ class Filters:
         if self.currency:
             data["currency"] = self.currency
         data.update({name: list(getattr(self, name)) for name in _LIST_FIELDS if getattr(self, name)})
-        if self.in_stock is not None:
-            data["in_stock"] = self.in_stock
+        for name in ("in_stock", "on_sale"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
         if any(self.attributes.values()):
             data["attributes"] = {name: list(values) for name, values in self.attributes.items() if values}
         return data
@@ -120,46 +110,29 @@ class Filters:
             currency=data.get("currency") or None,
             **{name: list(data.get(name) or []) for name in _LIST_FIELDS},
             in_stock=data.get("in_stock"),
+            on_sale=data.get("on_sale"),
             attributes={str(k): list(v) for k, v in (data.get("attributes") or {}).items()},
         )
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], vocabulary: CatalogVocabulary | None = None) -> Filters:
-        """Filters from API query parameters, e.g. ``?price_max=150&color=blue&size=M&in_stock=true``.
+        """Filters from API query parameters, e.g. ``?price_max=150&color=blue&size=M&in_stock=true&on_sale=true``.
 
         Lists may repeat a parameter or separate values with commas; option
         filters are ``attr.<option>=value`` (``attr.material=merino``). Unknown
         parameters are ignored, since the same query string carries ``q`` and
         paging. With a ``vocabulary``, shopper words become catalog values
-        ("blue" -> every blue the store sells).
+        ("blue" -> every blue the store sells). The parsing lives in
+        :mod:`storebot.retrieval.params`.
 
         Raises:
             StorebotError: for a price that is not a non-negative number, a
-                price_min above price_max, an in_stock that is not a boolean,
-                or an unknown gender.
+                price_min above price_max, an in_stock or on_sale that is not a
+                boolean, or an unknown gender.
         """
-        filters = cls()
-        for key in params:
-            name = _PARAMS.get(key)
-            values = _param_values(params, key)
-            if key.startswith("attr.") and len(key) > 5 and values:
-                filters.attributes.setdefault(option_name(key[5:]), []).extend(values)
-            elif name in ("price_min", "price_max"):
-                setattr(filters, name, _price_param(key, values))
-            elif name == "in_stock" and values:
-                filters.in_stock = _bool_param(key, values[-1])
-            elif name == "currency" and values:
-                filters.currency = values[-1].upper()
-            elif name == "gender":
-                filters.gender += [_gender_param(key, value) for value in values]
-            elif name:
-                getattr(filters, name).extend(values)
-        if filters.price_min is not None and filters.price_max is not None and filters.price_min > filters.price_max:
-            raise StorebotError(
-                f"price_min {filters.price_min} is above price_max {filters.price_max}",
-                fix="Send the lower bound as price_min and the upper as price_max.",
-            )
-        return filters.resolved(vocabulary) if vocabulary is not None else filters
+        from storebot.retrieval.params import filters_from_params  # params builds Filters: imported late
+
+        return filters_from_params(params, vocabulary)
 
     def resolved(self, vocabulary: CatalogVocabulary) -> Filters:
         """A copy whose colours, sizes, brands and categories are the catalog's own values where it knows them."""
@@ -178,7 +151,7 @@ class Filters:
     def merge(self, other: Filters) -> Filters:
         """These filters overridden field by field by ``other`` (explicit parameters over parsed ones)."""
         merged = replace(self, attributes={**self.attributes, **{k: v for k, v in other.attributes.items() if v}})
-        for name in (*_LIST_FIELDS, "price_min", "price_max", "currency", "in_stock"):
+        for name in (*_LIST_FIELDS, "price_min", "price_max", "currency", "in_stock", "on_sale"):
             value = getattr(other, name)
             if value not in (None, []):
                 setattr(merged, name, list(value) if isinstance(value, list) else value)
@@ -245,6 +218,11 @@ class Filters:
                 return None
             matched["in_stock"] = "in_stock"
         rank[0] = 2 if stocked else _AVAILABILITY_RANK.get(holder.availability, 0)
+        if self.on_sale:
+            regular, sale = _sale_pair(product, variant)
+            if sale is None:
+                return None
+            matched["on_sale"] = f"{money_to_str(sale)} (was {money_to_str(regular)})"
         price = _price(product, variant)
         if self.price_min is not None or self.price_max is not None:
             if price is None or not _within(price, self.price_min, self.price_max):
@@ -258,7 +236,7 @@ class Filters:
         parts += [value for values in self.attributes.values() for value in values]
         if self.price_min is not None or self.price_max is not None:
             parts.append(price_phrase(self.price_min, self.price_max, self.currency))
-        return ", ".join(parts + (["in stock"] if self.in_stock else []))
+        return ", ".join(parts + (["in stock"] if self.in_stock else []) + (["on sale"] if self.on_sale else []))
 
 
 def price_phrase(low: Decimal | None, high: Decimal | None, currency: str | None = None) -> str:
@@ -330,42 +308,20 @@ def _price(product: Product, variant: Variant | None) -> Decimal | None:
     return product.effective_price
 
 
+def _sale_pair(product: Product, variant: Variant | None) -> tuple[Decimal | None, Decimal | None]:
+    """``(regular, sale)`` prices of what the shopper would buy; ``sale`` is None unless it is below ``regular``.
+
+    A variant with a price of its own decides alone; one without takes the product's, as :func:`_price` does.
+    """
+    holder: Variant | Product = product
+    if variant is not None and (variant.price is not None or variant.sale_price is not None):
+        holder = variant
+    regular, sale = holder.price, holder.sale_price
+    return regular, sale if regular is not None and sale is not None and sale < regular else None
+
+
 def _within(price: Decimal, low: Decimal | None, high: Decimal | None) -> bool:
     return (low is None or price >= low) and (high is None or price <= high)
-
-
-def _param_values(params: Mapping[str, Any], key: str) -> list[str]:
-    raw = params.getlist(key) if hasattr(params, "getlist") else params[key]
-    items = raw if isinstance(raw, list | tuple) else [raw]
-    return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
-
-
-def _price_param(key: str, values: list[str]) -> Decimal | None:
-    if not values:
-        return None
-    raw = values[-1]
-    try:
-        value = Decimal(raw.lstrip("$€£ "))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite():
-        raise StorebotError(f"{key} {raw!r} is not a number", fix=f"Send e.g. {key}=150.")
-    if value < 0:
-        raise StorebotError(f"{key} {raw!r} is negative", fix=f"Send a price of 0 or more, e.g. {key}=150.")
-    return value
-
-
-def _bool_param(key: str, raw: str) -> bool:
-    if fold(raw) in _TRUE | _FALSE:
-        return fold(raw) in _TRUE
-    raise StorebotError(f"{key} {raw!r} is not true or false", fix=f"Send {key}=true or {key}=false.")
-
-
-def _gender_param(key: str, raw: str) -> str:
-    group = gender_group(raw)
-    if group is None:
-        raise StorebotError(f"{key} {raw!r} is not a gender storebot knows", fix=f"Send one of: {', '.join(GENDERS)}.")
-    return group
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 ``"waterproof jacket under $150 in medium"`` becomes the search text
 ``"waterproof jacket"``, ``price_max=150`` and ``sizes=["M"]``. Phrases that
-are only filters (prices, sizes, "in stock", "cheapest") are cut from the
+are only filters (prices, sizes, "in stock", "on sale", "cheapest") are cut from the
 search text; words that also describe the product (colours, brands,
 categories, materials, "women's") stay in it, because they help ranking and
 because a filter that later gets relaxed should still pull its way softly.
@@ -81,6 +81,17 @@ _IN_STOCK = re.compile(
     r"(?<!\bnot\s)(?<!n't\s)\b(?:in[\s-]?stock|available\s+(?:now|today|immediately)|ready\s+to\s+ship"
     r"|ships?\s+(?:now|today|immediately)|available)\b"
 )
+# "on sale", "discounted", "deals on", "clearance", "marked down", "30% off" -> on_sale. Whole words only
+# ("wholesale", "resale", "salesperson" are not sales); negated ("not on sale"), "for sale" (merely sold),
+# "discount code" (a coupon), "deal with rain" and "reduced weight" (a spec) are not either.
+_NO_SALE = r"(?<!\bnot\s)(?<!n't\s)(?<!\bnot\son\s)(?<!n't\son\s)(?<!\bfor\s)(?<!\bground\s)"
+_ON_SALE = re.compile(
+    rf"{_NO_SALE}\b(?:(?:currently\s+|now\s+)?on\s+(?:sale|clearance|discount|markdown|special)"
+    r"|(?:(?:good|great|best|hot|top|big|any)\s+)?(?:sales?|deals?|discounts?|markdowns?|clearance)"
+    r"(?!\s+(?:codes?|coupons?|vouchers?|tax|taxes|reps?|person|people|team|associates?|with)\b)(?:\s+on\b)?"
+    r"|discounted|marked[\s-]down|(?:\d{1,2}\s?%|half)\s+off|half[\s-]price"
+    r"|reduced(?:\s+prices?)?(?!\s+(?:weight|bulk|size|noise|friction|volume|drag|glare|impact|fog|odou?r)\b))\b"
+)
 
 _SIZE_WORD = (
     r"(?:extra[\s-]?extra[\s-]?large|extra[\s-]?large|extra[\s-]?small|xx[\s-]?large|x[\s-]?large|x[\s-]?small"
@@ -143,7 +154,7 @@ class ParsedQuery:
 
 
 def parse_query(text: str, vocabulary: CatalogVocabulary | None = None) -> ParsedQuery:
-    """Parse ``text`` against a store's ``vocabulary`` (without one, only prices, sizes, stock, sort, gender)."""
+    """Parse ``text`` against a store's ``vocabulary`` (without one, only prices, sizes, stock, sales, sort, gender)."""
     parse = _Parse(text, vocabulary or CatalogVocabulary())
     parse.run()
     return ParsedQuery(text=text, search_text=parse.search_text(), filters=parse.filters, sort=parse.sort)
@@ -172,6 +183,9 @@ class _Parse:
         for m in _IN_STOCK.finditer(self.folded):
             if self._claim(m.span()):
                 self.filters.in_stock = True
+        for m in _ON_SALE.finditer(self.folded):
+            if self._claim(m.span()):
+                self.filters.on_sale = True
         self._sizes(_HALF_SIZE, keep=False, cut_size_only=False)
         self._vocabulary()
 

@@ -8,28 +8,33 @@ what costs a shopper least to give up:
 
 1. ``in_stock`` - an item that is right in every way but out of stock today
    is the closest answer; it can be back-ordered or watched.
-2. ``price_widen`` - a budget stretched by 20% ($180 for "under $150") keeps
+2. ``on_sale`` - a discount is a wish about the price, not about the item:
+   the right item at its regular price still answers the question, and the
+   note tells the shopper that none of it is on sale. It goes before the
+   budget is stretched, so "sale tents under $300" shows tents under $300
+   at full price rather than discounted ones over budget.
+3. ``price_widen`` - a budget stretched by 20% ($180 for "under $150") keeps
    every other wish intact; most budgets bend that far.
-3. ``attributes`` - material, width, capacity: fine-grained preferences.
-4. ``color`` - taste, not need; and the colour words stay in the search text,
+4. ``attributes`` - material, width, capacity: fine-grained preferences.
+5. ``color`` - taste, not need; and the colour words stay in the search text,
    so ranking still puts blue first once the filter is gone.
-5. ``brand`` - loyalty, but substitutable, and also kept in the search text.
-6. ``gender`` - a cut preference; many shoppers buy across it, and the word
+6. ``brand`` - loyalty, but substitutable, and also kept in the search text.
+7. ``gender`` - a cut preference; many shoppers buy across it, and the word
    stays in the search text too.
-7. ``price`` - the budget as a whole. Dropped before size because an item
+8. ``price`` - the budget as a whole. Dropped before size because an item
    over budget is still a choice the shopper can make, while one that does
    not fit is no use at any price; and since the steps accumulate, a budget
    nobody meets (a common dead end) must not cost the shopper their size.
-8. ``size`` - fit is a need. When it goes, the note says their size is the
+9. ``size`` - fit is a need. When it goes, the note says their size is the
    problem, which is itself the answer ("no M in stock").
-9. ``category`` - last: it is *what* they asked for. Results outside it
-   answer a different question.
+10. ``category`` - last: it is *what* they asked for. Results outside it
+    answer a different question.
 
 Example:
     >>> from storebot.retrieval.filters import Filters
-    >>> steps = relax(Filters(sizes=["M"], colors=["Moss"], in_stock=True))
+    >>> steps = relax(Filters(sizes=["M"], colors=["Moss"], in_stock=True, on_sale=True))
     >>> [note for _, note in steps]
-    ['in stock', 'colour (Moss)', 'size (M)']
+    ['in stock', 'on sale', 'colour (Moss)', 'size (M)']
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from storebot.retrieval.filters import Filters, price_phrase
 
 #: The order in which :func:`relax` gives constraints up; see the module docstring for why.
 RELAXATION_ORDER: tuple[str, ...] = (
-    "in_stock", "price_widen", "attributes", "color", "brand", "gender", "price", "size", "category",
+    "in_stock", "on_sale", "price_widen", "attributes", "color", "brand", "gender", "price", "size", "category",
 )  # fmt: skip
 #: How far ``price_widen`` stretches each bound (a fraction of it).
 PRICE_STRETCH = Decimal("0.20")
@@ -69,6 +74,10 @@ def relax(filters: Filters) -> Iterator[tuple[Filters, str]]:
 
 def _in_stock(current: Filters, original: Filters) -> tuple[Filters, str] | None:
     return (replace(current, in_stock=None), "in stock") if current.in_stock else None
+
+
+def _on_sale(current: Filters, original: Filters) -> tuple[Filters, str] | None:
+    return (replace(current, on_sale=None), "on sale") if current.on_sale else None
 
 
 def _price_widen(current: Filters, original: Filters) -> tuple[Filters, str] | None:
@@ -111,6 +120,7 @@ def _listed(values: list[str]) -> str:
 
 _STEPS: dict[str, Step] = {
     "in_stock": _in_stock,
+    "on_sale": _on_sale,
     "price_widen": _price_widen,
     "attributes": _attributes,
     "color": _dropping("colors", "colour"),

@@ -4,6 +4,7 @@ import { h } from "./dom.js";
 import { localize } from "./i18n.js";
 import { AssistantMessage, shopperMessage, suggestionChips } from "./messages.js";
 import { cartDetail } from "./cards.js";
+import { sourcesFromResponse } from "./sources.js";
 import { loadSession, newSessionId, saveSession } from "./session.js";
 import { widgetSheet } from "./styles.js";
 import { buildView } from "./view.js";
@@ -202,6 +203,7 @@ export class StorebotChatElement extends HTMLElement {
     let done = null;
     let failed = null;
     let suggestions = null;
+    let sources = null;
     const ensure = () => {
       if (!msg) {
         msg = this.assistant();
@@ -226,6 +228,7 @@ export class StorebotChatElement extends HTMLElement {
           ensure().append(data && data.text);
           typing.hidden = true;
         } else if (event === "products") ensure().setCards(data && data.items);
+        else if (event === "sources") sources = data;
         else if (event === "suggestions") suggestions = data && data.items;
         else if (event === "done") done = data || {};
         else if (event === "error") failed = data || {};
@@ -253,6 +256,7 @@ export class StorebotChatElement extends HTMLElement {
     const m = ensure();
     m.root.setAttribute("data-state", "done");
     if (done.text && done.text !== m.text) m.setText(done.text);
+    m.setSources(sources || sourcesFromResponse(done));
     m.setCards(done.cards);
     if (done.session_id && done.session_id !== session) {
       this.session = done.session_id;

@@ -1,6 +1,7 @@
 // Messages in the log: shopper and assistant bubbles, product cards, feedback and suggestion chips.
 import { h, icon } from "./dom.js";
 import { renderCard } from "./cards.js";
+import { renderSources } from "./sources.js";
 
 let uid = 0;
 
@@ -47,7 +48,14 @@ export class AssistantMessage {
       { class: "cards", part: "cards", role: "group", "aria-label": this.t("products") },
       cards.map((card) => renderCard(card, { ...ctx, uid: ++uid })),
     );
-    this.body.after(this.cards);
+    (this.sources || this.body).after(this.cards);
+  }
+
+  /** "Based on N reviews" under the text: collapsed until the shopper opens it. */
+  setSources(sources) {
+    if (this.sources) return;
+    this.sources = renderSources(sources, this.t);
+    if (this.sources) this.body.after(this.sources);
   }
 
   /** Thumbs up / down; onRate(rating) returns a promise, and a failed vote is un-pressed. */

@@ -132,6 +132,29 @@ button:disabled { cursor: not-allowed; opacity: .55; }
 .actions button[aria-pressed="true"] { color: var(--storebot-accent-text); border-color: currentColor; }
 .actions .note { font-size: 12px; color: var(--storebot-muted); margin-inline-start: 4px; }
 
+.sources { align-self: flex-start; max-width: 85%; font-size: 13px; color: var(--storebot-muted); }
+.sources summary {
+  display: flex; align-items: center; gap: 6px; width: fit-content; padding: 2px 8px; margin-inline-start: -2px;
+  border-radius: 6px; list-style: none; cursor: pointer;
+}
+.sources summary::-webkit-details-marker { display: none; }
+.sources summary::before {
+  content: ""; width: 6px; height: 6px; border: solid currentColor; border-width: 0 1.5px 1.5px 0;
+  transform: rotate(-45deg); transition: transform .15s ease;
+}
+[dir="rtl"] .sources summary::before { transform: rotate(135deg); }
+.sources[open] summary::before { transform: rotate(45deg); }
+.sources summary:hover { color: var(--storebot-fg); background: var(--storebot-surface); }
+.sources ul { display: flex; flex-direction: column; gap: 10px; margin: 6px 0 2px; padding: 0; list-style: none; }
+.source {
+  padding-inline-start: 10px; border-inline-start: 3px solid var(--storebot-border); color: var(--storebot-fg);
+  overflow-wrap: anywhere;
+}
+.source-head { display: flex; gap: 8px; align-items: baseline; margin: 0; }
+.ref { font-weight: 600; color: var(--storebot-accent-text); }
+.stars { color: var(--storebot-muted); letter-spacing: .05em; }
+.quote { display: block; }
+
 .chips { display: flex; flex-wrap: wrap; gap: 6px; }
 .chips button {
   padding: 6px 12px; border: 1px solid var(--storebot-accent-text); border-radius: 999px; background: transparent;

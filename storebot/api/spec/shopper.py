@@ -26,6 +26,7 @@ SEARCH_PARAMS = [
     query("brand", STRING),
     query("category", STRING),
     query("in_stock", {"enum": ["true", "false"]}),
+    query("on_sale", {"enum": ["true", "false"]}, "true: only items whose sale price is below the regular price."),
 ]
 SSE = obj(
     ("data",),
@@ -33,7 +34,11 @@ SSE = obj(
     data={"type": "string", "contentMediaType": "application/json"},
     id=STRING,
 )
-SSE["description"] = "One server-sent event: products, sources, token..., suggestions, then done (or error)."
+SSE["description"] = (
+    "One server-sent event: products, sources, token..., suggestions, then done (or error). `sources` is "
+    '{"reviews": [{"review_id", "product_id", "rating", "text"}], "policies": ["returns#0"], '
+    '"policy_titles": {"returns#0": "Returns & Exchanges"}}: what the answer is based on.'
+)
 SESSION_HEADER = {"X-Storebot-Session": {"description": "The chat session id.", "schema": STRING}}
 LIST_LIMIT = [query("limit", {"type": "integer", "minimum": 1, "maximum": 200})]
 
