@@ -148,6 +148,8 @@ def test_the_listed_reviews_are_the_ones_the_answer_cites(page, live) -> None:  
     page.route("**/api/v1/chat/stream*", without_sources_event)
     answer = ask(page, f"{live['url']}/products/1001", "what do people say about the Ridge Shell Jacket?")
     text = answer.locator("[part~='bubble']").inner_text()
+    # The name fits the men's and the women's jacket; asked on the men's page, it is the men's.
+    assert "Men's Ridge Shell" in text and "Women's" not in text, text
     answer.locator("[part~='sources'] summary").press("Enter")
     ids = answer.locator("[part~='sources'] li[data-review-id]").evaluate_all("els => els.map(e => e.dataset.reviewId)")
     assert len(ids) >= 2 and set(ids) == cited_in(text), (text, ids)

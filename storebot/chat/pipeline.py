@@ -30,6 +30,7 @@ from storebot.chat.deadline import call_within, model_timeout
 from storebot.chat.descriptors import FocusItem
 from storebot.chat.intent import IntentResult, classify_intent
 from storebot.chat.memory import recent_within_budget
+from storebot.chat.mentions import find_mentions
 from storebot.chat.prompts import build_messages
 from storebot.chat.references import Resolution, resolve_references
 from storebot.chat.session import ChatSession, SessionState
@@ -210,6 +211,8 @@ def retrieve(turn: Turn) -> Turn:
             turn.intent = IntentResult("product_question", 0.6, "asks about a product it names")
             intent = "product_question"
         want = 2 if intent == "comparison" else 1
+        if intent == "product_question":
+            found = _page_product_first(found, turn)
         turn.products = found if intent in ("search", "recommendation") else found[:want]
     elif intent in ("product_question", "comparison"):
         turn.products = resolved
@@ -266,6 +269,22 @@ _QUESTION = re.compile(r"^\s*(?:how|is|are|does|do|what|which|can|will|would|has
 
 _STOCK_QUESTION = re.compile(r"^\s*(?:do|does) (?:you|your store|the store) (?:have|sell|carry|stock)\b|"
                              r"^\s*(?:have|got) you\b|^\s*is there\b|^\s*are there\b", re.IGNORECASE)  # fmt: skip
+
+
+def _page_product_first(
+    found: list[tuple[Product, Variant | None]], turn: Turn
+) -> list[tuple[Product, Variant | None]]:
+    """The shopper's page product first when the name fits it as well as the top result ("the Ridge Shell Jacket"
+    names the men's and the women's; asked on the men's page, it means the men's)."""
+    page, ids = turn.request.page_product_id, [p.id for p, _ in found]
+    if not page or page not in ids or ids[0] == page:
+        return found
+    products = [p for p, _ in found]
+    named = {pid for m in find_mentions(turn.request.message, products) if m.kind == "name" for pid in m.ids}
+    if not {ids[0], page} <= named:
+        return found
+    at = ids.index(page)
+    return [found[at], *found[:at], *found[at + 1 :]]
 
 
 def _named(product: Product, turn: Turn) -> bool:
