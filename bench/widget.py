@@ -54,6 +54,7 @@ def serve_demo(data_dir: Path) -> tuple[str, str, object]:
                 sync_feed(services.redis, services.keys("demo"), feed, SyncOptions(fmt=fmt, kind=kind))
     update_index(services.redis, services.keys("demo"), services.index_root, services.embedder)
     services.stores.set_origins("demo", [f"http://127.0.0.1:{port}"])
+    services.warm_up()  # as `storebot serve` does in each web worker as it starts
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{port}", services.stores.get("demo").publishable_key, server

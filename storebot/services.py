@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import os
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,16 @@ class Services:
         return SentenceTransformerEmbeddings(
             self.settings["EMBEDDING_MODEL"], cache=RedisEmbeddingCache(self.redis, prefix=self.prefix)
         )
+
+    def warm_up(self) -> float:
+        """Load the embedding model now and embed one query; the seconds it took.
+
+        A web worker calls it when it starts (``storebot serve``), so the first shopper's question does not wait
+        the ~10 s that importing torch and loading MiniLM take.
+        """
+        started = time.perf_counter()
+        self.embedder.encode_query("warm up")
+        return time.perf_counter() - started
 
     @property
     def index_root(self) -> Path:

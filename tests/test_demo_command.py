@@ -93,6 +93,8 @@ def test_make_demo_serves_the_store_the_chat_and_the_analysed_reviews(demo: Demo
     publishable = demo.wait_for(r"publishable key: (pk_\S+)", 5)[1]
     secret = demo.wait_for(r"secret key:\s+(sk_\S+)", 5)[1]
     demo.wait_for(r"Review analysis queued for the worker", 5)
+    # The web worker loads the embedding model as it starts, not when the first shopper asks something.
+    demo.wait_for(r"web worker \d+: embedding model ready in [\d.]+ s", 120)
     base = f"http://127.0.0.1:{demo.port}"
 
     page = _request(f"{base}/shop/demo")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
 from typing import Any
 
 import click
 
 from storebot.cli import Context, cli, pass_context
+
+log = logging.getLogger(__name__)
 
 
 def _celery(ctx: Context) -> Any:
@@ -14,6 +19,16 @@ def _celery(ctx: Context) -> Any:
 
     ctx.export_redis_url()
     return create_app().extensions["celery"]
+
+
+def _warm_up(app: Any) -> None:
+    """Load the models in a web worker as it starts (a thread: requests are served meanwhile, health checks too)."""
+    try:
+        seconds = app.extensions["storebot"].warm_up()
+    except Exception as exc:  # noqa: BLE001 - the first request loads it instead, and says what is wrong
+        log.warning("web worker %d: warming up the embedding model failed: %s", os.getpid(), exc)
+    else:
+        log.info("web worker %d: embedding model ready in %.1f s", os.getpid(), seconds)
 
 
 @cli.command()
@@ -44,7 +59,9 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int, thread
         def load(self) -> Any:
             from storebot.app import create_app
 
-            return create_app()
+            app = create_app()
+            threading.Thread(target=_warm_up, args=(app,), name="storebot-warm-up", daemon=True).start()
+            return app
 
     click.echo(f"storebot serving on http://{bind}")
     Server().run()
