@@ -21,6 +21,15 @@ async function failure(response) {
 }
 
 /** A client bound to one API base URL and publishable key. */
+/** The body of a chat request: the message, the session and what the shopper's page is showing, if anything. */
+export function chatRequest(message, session, { productId, cart } = {}) {
+  const body = { message, session_id: session };
+  if (productId || (cart && cart.length)) {
+    body.page_context = { product_id: productId ? String(productId) : null, cart: (cart || []).map(String) };
+  }
+  return body;
+}
+
 export function createClient(base, key) {
   const root = String(base || "").replace(/\/+$/, "");
   const url = (path) => `${root}/api/v1/chat${path}?key=${encodeURIComponent(key)}`;

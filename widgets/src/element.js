@@ -1,5 +1,5 @@
 // <storebot-chat>: the chat widget as a custom element with an open shadow root.
-import { createClient } from "./api.js";
+import { chatRequest, createClient } from "./api.js";
 import { h } from "./dom.js";
 import { localize } from "./i18n.js";
 import { AssistantMessage, shopperMessage, suggestionChips } from "./messages.js";
@@ -211,11 +211,7 @@ export class StorebotChatElement extends HTMLElement {
       }
       return msg;
     };
-    const body = { message, session_id: session };
-    const { productId, cart } = this.context;
-    if (productId || (cart && cart.length)) {
-      body.page_context = { product_id: productId ? String(productId) : null, cart: (cart || []).map(String) };
-    }
+    const body = chatRequest(message, session, this.context);
     this.busy = true;
     this.view.sendButton.disabled = true;
     log.setAttribute("aria-busy", "true");
