@@ -96,6 +96,22 @@ def require_publishable_key(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def require_any_key(view: F) -> F:
+    """A merchant's secret key (``Authorization: Bearer sk_...``), else a shopper's publishable key and origin check.
+
+    For routes both serve: a product's recommendations or review summary on the storefront and in the dashboard.
+    A secret key in ``?key=`` counts as a browser's and is refused (see :func:`require_publishable_key`).
+    """
+    merchant, shopper = require_secret_key(view), require_publishable_key(view)
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        uses_secret = _bearer().startswith("sk_") and not request.args.get("key")
+        return (merchant if uses_secret else shopper)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def add_cors_headers(response: Any) -> Any:
     """After-request hook: CORS for requests a publishable-key view accepted."""
     origin = g.get("cors_origin")

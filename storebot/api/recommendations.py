@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -13,8 +11,7 @@ from storebot.api.auth import (
     add_cors_headers,
     answer_preflight,
     current_store,
-    require_publishable_key,
-    require_secret_key,
+    require_any_key,
     services,
 )
 from storebot.chat.memory import validate_session_id
@@ -26,20 +23,6 @@ bp.after_request(add_cors_headers)
 bp.before_request(answer_preflight)
 
 MAX_LIMIT = 50
-
-
-def either_key(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A secret key in ``Authorization: Bearer sk_...`` (merchants), else the publishable key and origin check."""
-    secret = require_secret_key(view)
-    public = require_publishable_key(view)
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        uses_secret = header.lower().startswith("bearer sk_") and not request.args.get("key")
-        return (secret if uses_secret else public)(*args, **kwargs)
-
-    return wrapper
 
 
 def _kind(allowed: tuple[str, ...], default: str) -> str:
@@ -69,7 +52,7 @@ def _body(kind: str, subject: dict[str, str], rec: Recommendation, items: list[d
 
 
 @bp.get("/products/<product_id>/recommendations")
-@either_key
+@require_any_key
 def product_recommendations(product_id: str):  # type: ignore[no-untyped-def]
     """``?kind=similar|complementary&limit=``: products like this one, or that go with it."""
     kind, limit = _kind(PRODUCT_KINDS, "similar"), _limit()
@@ -81,7 +64,7 @@ def product_recommendations(product_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/recommendations")
-@either_key
+@require_any_key
 def session_recommendations():  # type: ignore[no-untyped-def]
     """``?kind=personal&session=...`` (for one shopper) or ``?kind=trending`` (the whole store)."""
     kind, limit = _kind(SESSION_KINDS, "personal"), _limit()

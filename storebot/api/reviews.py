@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from flask import Blueprint, current_app, jsonify, request
 
 from storebot.api.auth import (
     add_cors_headers,
     answer_preflight,
     current_store,
-    require_publishable_key,
+    require_any_key,
     require_secret_key,
     services,
 )
@@ -22,20 +18,6 @@ from storebot.insights.reviews import merchant_report, product_review_summary, r
 bp = Blueprint("reviews", __name__, url_prefix="/api/v1")
 bp.after_request(add_cors_headers)
 bp.before_request(answer_preflight)
-
-
-def require_any_key(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A secret key (merchant), or a publishable key whose request comes from one of the store's origins."""
-    merchant, shopper = require_secret_key(view), require_publishable_key(view)
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        bearer = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        key = request.args.get("key", "") or bearer or request.headers.get("X-Storebot-Key", "")
-        return (merchant if key.startswith("sk_") else shopper)(*args, **kwargs)
-
-    return wrapper
 
 
 def _insights() -> ReviewInsightsStore:

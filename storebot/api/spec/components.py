@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from storebot.chat.memory import SESSION_ID_RE
+
 Schema = dict[str, Any]
 
 SECURITY_SCHEMES: Schema = {
@@ -67,6 +69,7 @@ def array(items: Schema) -> Schema:
 
 
 STRING: Schema = {"type": "string"}
+SESSION_ID: Schema = {"type": "string", "pattern": SESSION_ID_RE.pattern}  # the chat's own check
 INTEGER: Schema = {"type": "integer"}
 NUMBER: Schema = {"type": "number"}
 BOOLEAN: Schema = {"type": "boolean"}
@@ -169,7 +172,7 @@ SCHEMAS: dict[str, Schema] = {
                         policy_sources=array(STRING), suggestions=array(STRING), focus=array(STRING),
                         grounding=ANY_OBJECT, handoff=BOOLEAN, timings=ANY_OBJECT),
     "ChatRequest": {**obj(("message",), message={"type": "string", "minLength": 1, "maxLength": 2000},
-                          session_id={"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+                          session_id=SESSION_ID,
                           page_context=obj(product_id=nullable(STRING),
                                            cart={"type": "array", "items": STRING, "maxItems": 50}))},
     "Items": obj(("items",), items=array(ANY_OBJECT)),

@@ -13,13 +13,11 @@ from storebot.api.spec.components import (
     nullable,
     obj,
     operation,
-    path,
     query,
     ref,
 )
-from storebot.api.spec.shopper import SEARCH_PARAMS
+from storebot.api.spec.shopper import SEARCH_PARAMS, SESSION
 
-SESSION = path("session_id", {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}, "The chat session.")
 CARD = obj(
     ("id", "title"),
     id=STRING,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storebot.api.spec.components import (
     ANY_OBJECT,
     INTEGER,
+    SESSION_ID,
     STRING,
     array,
     json_body,
@@ -19,7 +20,7 @@ EVENT = obj(
     type={"enum": ["view", "add_to_cart", "purchase"]},
     product_id=STRING,
     variant_id=STRING,
-    session_id={"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+    session_id=SESSION_ID,
 )
 EVENTS_BODY = json_body(
     {"anyOf": [EVENT, obj(("events",), events={"type": "array", "items": EVENT, "minItems": 1, "maxItems": 100})]},
@@ -66,7 +67,7 @@ PATHS = {
             tag="insights",
             params=[
                 query("kind", {"enum": ["personal", "trending"]}),
-                query("session", {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}),
+                query("session", SESSION_ID),
                 LIMIT,
             ],
             ok=RECOMMENDATIONS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storebot.api.spec.components import (
     ANY_OBJECT,
     BOOLEAN,
+    SESSION_ID,
     STRING,
     array,
     json_body,
@@ -15,7 +16,7 @@ from storebot.api.spec.components import (
     ref,
 )
 
-SESSION = path("session_id", {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}, "The chat session.")
+SESSION = path("session_id", SESSION_ID, "The chat session.")
 SEARCH_PARAMS = [
     query("q", {"type": "string", "maxLength": 500}, 'The query; filters are parsed from it ("under $150").'),
     query("limit", {"type": "integer", "minimum": 1, "maximum": 50}),
