@@ -187,6 +187,10 @@ def test_spec_for_store_overrides_defaults_and_keeps_global_keys_at_home() -> No
     # Pointing the openai backend elsewhere does not send the global key there.
     assert spec_for_store({"llm_base_url": "http://evil.example/v1"}, defaults).api_key == ""
     assert spec_for_store({"llm_base_url": "http://x/v1", "llm_api_key": "mine"}, defaults).api_key == "mine"
+    # The operator's own endpoint for a backend gets that backend's global key, written with or without a slash.
+    vllm = {"LLM_BACKEND": "openai-compatible", "LLM_BASE_URL": "http://vllm:8000/v1", "LLM_API_KEY": "vk"}
+    assert spec_for_store({"llm_base_url": "http://vllm:8000/v1/"}, vllm).api_key == "vk"
+    assert spec_for_store({"llm_base_url": "http://other:8000/v1"}, vllm).api_key == ""
     local = spec_for_store({"llm_backend": "local"}, defaults)
     assert (local.backend, local.model, local.api_key) == ("local", "", "")
     assert spec_for_store({}, {}).backend == "local"

@@ -182,16 +182,20 @@ def translate_error(exc: BaseException, spec: BackendSpec | Mapping[str, Any] | 
     )
 
 
+# backend -> (the global key setting, the operator's endpoint that key belongs to)
+_OPERATOR_ENDPOINT = {"openai": ("OPENAI_API_KEY", "TUNING_OPENAI_BASE_URL")}
+
+
 def spec_for_store(store_settings: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> BackendSpec:
     """The spec for one store: its ``llm_*`` settings over the global ``LLM_*`` ones.
 
     A store that switches backend does not inherit the global model or base URL
     (a GGUF path means nothing to OpenAI). A global key is sent only to the
-    global endpoint: a store that sets its own ``llm_base_url`` must bring its
-    own ``llm_api_key``. ``OPENAI_API_KEY`` goes to the ``openai`` backend only;
-    ``openai-compatible`` uses ``LLM_API_KEY``. The operator's fine-tuning
-    endpoint, ``TUNING_OPENAI_BASE_URL``, already trusted with ``OPENAI_API_KEY``,
-    gets it too: a fine-tune promoted there is served there (:mod:`storebot.tuning.models`).
+    operator's own endpoint for it: ``OPENAI_API_KEY`` to the ``openai`` backend
+    at OpenAI or at ``TUNING_OPENAI_BASE_URL`` (where a promoted fine-tune is
+    served, :mod:`storebot.tuning.models`), ``LLM_API_KEY`` to ``openai-compatible``
+    at ``LLM_BASE_URL``. A store that sets any other ``llm_base_url`` must bring
+    its own ``llm_api_key``.
 
     Example:
         >>> spec = spec_for_store({"llm_backend": "openai"},
@@ -209,10 +213,10 @@ def spec_for_store(store_settings: Mapping[str, Any] | None, defaults: Mapping[s
     base_url = store_url or (_text(defaults.get("LLM_BASE_URL")) if inherit else "")
     model = _text(store.get("llm_model")) or (_text(defaults.get("LLM_MODEL")) if inherit else "")
     api_key = _text(store.get("llm_api_key"))
-    tuning_url = _text(defaults.get("TUNING_OPENAI_BASE_URL")).rstrip("/")
-    at_tuning_url = backend == "openai" and bool(tuning_url) and store_url.rstrip("/") == tuning_url
-    if not api_key and (not store_url or at_tuning_url):
-        api_key = _text(defaults.get("OPENAI_API_KEY" if backend == "openai" else "LLM_API_KEY"))
+    key_setting, url_setting = _OPERATOR_ENDPOINT.get(backend, ("LLM_API_KEY", "LLM_BASE_URL"))
+    operator_url = _text(defaults.get(url_setting)).rstrip("/")
+    if not api_key and (not store_url or store_url.rstrip("/") == operator_url):
+        api_key = _text(defaults.get(key_setting))
     mapping: dict[str, Any] = {"backend": backend, "model": model, "base_url": base_url, "api_key": api_key}
     adapter = _text(store.get("llm_adapter"))  # a fine-tuned LoRA (storebot.tuning) served by the local backend
     if adapter and backend == "local":
