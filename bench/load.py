@@ -2,19 +2,25 @@
 
 The demo store is synced and indexed on first use (then reused from --data-dir), twice: store ``demo`` answers
 chat with a fast fake model (an OpenAI-compatible double on loopback, tests/fake_openai_server.py), store
-``demo-local`` with the bundled local model (its own ``llm_backend=local`` store setting). Client threads keep
-one HTTP/1.1 connection each and drive, each scenario bounded by a request count and a time limit:
+``demo-local`` with the bundled local model (its own ``llm_backend=local`` store setting). Client threads use
+HTTP/1.1 keep-alive connections and reconnect every ``--requests-per-connection`` searches (20: a shopper's visit)
+or every 5 chat turns (one chat session), as many shoppers would, rather than pinning each client to one worker for
+the whole run. Each scenario is bounded by a request count and a time limit:
 
 * ``search_warm``: 40 distinct shopper queries, cycled (the query embeddings come from the Redis cache);
 * ``search_cold``: a query never seen before on every request (the model embeds each one);
 * ``chat_fake``: POST /api/v1/chat with the fake model (a new session every 5 turns);
 * ``chat_local``: the same with the local SmolLM2 model.
 
-Per scenario: requests/s, p50 / p99 latency, errors (anything but a 200). The RSS of every gunicorn worker is
+Per scenario: requests/s, p50 / p99 latency, errors (anything but a 200), and each gunicorn worker's share of
+the CPU seconds the workers spent. Which worker accepts a connection is the kernel's choice: with two long-lived
+chat connections, both landed on one worker in some runs and the local-model chats ran at half the rate, which
+the split shows. The RSS of every gunicorn worker is
 sampled every 0.5 s from the end of warm-up to the end of the run: start, end and max of the workers' total.
 Rate limits are off for the run (one client IP would hit them); everything else is as deployed.
 
-Run: HF_HUB_OFFLINE=1 .venv/bin/python bench/load.py [--workers 2] [--threads 8] [--clients 8] [--quick]
+Run: HF_HUB_OFFLINE=1 .venv/bin/python bench/load.py [--workers 2] [--threads 8] [--clients 8]
+     [--requests-per-connection 20] [--quick]
 The headline figures are printed last, one per line, as ``name: value``.
 """
 
@@ -89,6 +95,7 @@ class Scenario:
     seconds: float
     clients: int
     make: Callable[[int], tuple[str, str, bytes | None]]  # i -> (method, path, body)
+    per_connection: int = 0  # requests before a client reconnects (0: never)
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
@@ -101,11 +108,16 @@ class Scenario:
 
         def client() -> None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            sent = 0
             while time.monotonic() < deadline:
                 with lock:
                     i = next(counter, None)
                 if i is None:
-                    return
+                    break
+                if self.per_connection and sent == self.per_connection:
+                    conn.close()
+                    conn, sent = http.client.HTTPConnection("127.0.0.1", port, timeout=120), 0
+                sent += 1
                 method, path, body = self.make(i)
                 headers = {"Content-Type": "application/json"} if body else {}
                 started = time.perf_counter()
@@ -139,6 +151,32 @@ class Scenario:
         ms = [x * 1000 for x in self.latencies]
         return {"requests": len(ms), "rps": len(ms) / self.elapsed if self.elapsed else 0.0,
                 "p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99), "errors": self.errors}  # fmt: skip
+
+
+class WorkerCpu:
+    """Each gunicorn worker's share of the CPU seconds the workers spent between ``start`` and ``shares``."""
+
+    def __init__(self, master_pid: int) -> None:
+        self.master = psutil.Process(master_pid)
+        self._before: dict[int, float] = {}
+
+    def _now(self) -> dict[int, float]:
+        seconds = {}
+        for child in self.master.children(recursive=False):
+            try:
+                times = child.cpu_times()
+            except psutil.Error:
+                continue
+            seconds[child.pid] = times.user + times.system
+        return seconds
+
+    def start(self) -> None:
+        self._before = self._now()
+
+    def shares(self) -> list[float]:
+        spent = [max(0.0, v - self._before.get(pid, 0.0)) for pid, v in sorted(self._now().items())]
+        total = sum(spent)
+        return [v / total for v in spent] if total else []
 
 
 class RssSampler:
@@ -178,6 +216,17 @@ class RssSampler:
         self.sample()
 
 
+def workers_with_mapped(master_pid: int, suffix: str) -> int:
+    """How many of the gunicorn master's workers have a file ending in ``suffix`` memory-mapped."""
+    count = 0
+    for child in psutil.Process(master_pid).children(recursive=False):
+        try:
+            count += any(m.path.endswith(suffix) for m in child.memory_maps())
+        except psutil.Error:
+            continue
+    return count
+
+
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -199,6 +248,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--clients", type=int, default=8, help="client threads for search")
+    parser.add_argument(
+        "--requests-per-connection",
+        type=int,
+        default=20,
+        help="requests a client sends on one keep-alive connection before reconnecting (0: never)",
+    )
     parser.add_argument("--quick", action="store_true", help="a tenth of the requests (a smoke run)")
     args = parser.parse_args()
     scale = 0.1 if args.quick else 1.0
@@ -238,10 +293,19 @@ def main() -> None:
 
             return make
 
-        # Warm-up: every worker loads the embedding model, the index and (for demo-local) the local model.
-        for n in range(args.workers * 4):
+        # Warm-up: every worker loads the embedding model, the index and (for demo-local) the local model. Which
+        # worker takes a new connection is the kernel's choice, so local chats go on until every worker has the
+        # model's GGUF file mapped (llama.cpp mmaps it), or RSS would count a late model load as growth.
+        for _ in range(args.workers * 4):
             Scenario("warmup", 10, 120, 2, search).run(port)
-            Scenario("warmup", 1, 300, 1, chat(local if n < args.workers * 2 else demo)).run(port)
+            Scenario("warmup", 1, 300, 1, chat(demo)).run(port)
+        for _ in range(args.workers * 10):
+            if workers_with_mapped(web.pid, ".gguf") >= args.workers:
+                break
+            Scenario("warmup", 1, 300, 1, chat(local)).run(port)
+        else:
+            print(f"warning: only {workers_with_mapped(web.pid, '.gguf')} of {args.workers} workers loaded the local "
+                  "model during warm-up", flush=True)  # fmt: skip
         rss = RssSampler(web.pid)
         rss.start()
         scenarios = [
@@ -251,12 +315,17 @@ def main() -> None:
             Scenario("chat_local", max(int(24 * scale), 4), 120, 2, chat(local)),
             Scenario("search_warm_again", int(3000 * scale), 30, args.clients, search),
         ]
+        cpu = WorkerCpu(web.pid)
         for scenario in scenarios:
+            # A chat client's connection lasts one shopper's session (5 turns); a search client's a visit.
+            scenario.per_connection = 5 if scenario.name.startswith("chat") else args.requests_per_connection
+            cpu.start()
             scenario.run(port)
             f = scenario.figures()
+            split = " / ".join(f"{share:.0%}" for share in cpu.shares())
             print(f"{scenario.name:<18} {f['requests']:>5} requests in {scenario.elapsed:5.1f} s  "
                   f"{f['rps']:7.1f} req/s  p50 {f['p50_ms']:7.1f} ms  p99 {f['p99_ms']:7.1f} ms  "
-                  f"errors {f['errors']}  rss {rss.sample():.0f} MB", flush=True)  # fmt: skip
+                  f"errors {f['errors']}  rss {rss.sample():.0f} MB  worker cpu {split}", flush=True)  # fmt: skip
             for sample in scenario.error_samples:
                 print(f"  error: {sample}")
         rss.stop()
