@@ -60,7 +60,9 @@ VOCAB = CatalogVocabulary.from_products(CATALOG)
 
 # (query, search text left, filters beyond on_sale=True)
 SALE_PHRASINGS: list[tuple[str, str, dict[str, Any]]] = [
-    ("any rain jackets on sale?", "any rain jackets?", {"categories": ["Jackets"]}),
+    ("any rain jackets on sale?", "rain jackets?", {"categories": ["Jackets"]}),
+    ("what's on sale?", "", {}),
+    ("do you have anything on sale, please?", "", {}),
     ("jackets on sale", "jackets", {"categories": ["Jackets"]}),
     ("discounted boots", "boots", {"categories": ["Hiking Boots"]}),
     ("sale tents under $300", "tents", {"categories": ["Tents"], "price_max": "300.00", "currency": "USD"}),
@@ -256,6 +258,7 @@ def demo(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
     _sync(services, keys, (FIXTURES / "policies.json").read_bytes(), "json", "policies")
     update_index(services.redis, keys, services.index_root, services.embedder)
     _sync(services, keys, (FIXTURES / "products.json").read_bytes(), "shopify", "products")  # the whole catalog
+    _sync(services, keys, (FIXTURES / "reviews.csv").read_bytes(), "csv", "reviews")  # ratings, for browsing
     yield app, store.publishable_key
     client = redis.Redis.from_url(redis_url)
     doomed = list(client.scan_iter(match=f"{prefix}:*", count=1000))
@@ -335,3 +338,45 @@ def test_chat_cards_for_jackets_on_sale_are_all_on_sale(demo: tuple[Flask, str])
     assert chip.intent == "search" and chip.cards
     assert all(card.sale_price is not None and Decimal(card.sale_price) < Decimal(card.price or "0")
                for card in chip.cards)  # fmt: skip
+
+
+def _pays(item: dict[str, Any]) -> Decimal:
+    """What the shopper would pay for a search item: the matched variant's sale price, else its price."""
+    pair = item["matched_variant"] or item
+    return Decimal(str(pair["sale_price"] if pair["sale_price"] is not None else pair["price"]))
+
+
+def _discount(item: dict[str, Any]) -> float:
+    pair = item["matched_variant"] or item
+    return round(1 - float(pair["sale_price"]) / float(pair["price"]), 2)
+
+
+def test_a_query_with_nothing_left_to_search_browses_the_whole_catalog(demo: tuple[Flask, str]) -> None:
+    app, key = demo
+    client = app.test_client()
+    catalog = app.extensions["storebot"].catalog("demo")
+    products = list(catalog.iter_products())
+
+    # "What's on sale?": every sale item (not only those near the words "what's on sale"), biggest discount first.
+    sale = client.get("/api/v1/search", query_string={"q": "What’s on sale?", "limit": 50, "key": key}).get_json()
+    assert sale["search_text"] == "" and sale["filters_applied"]["on_sale"] is True
+    assert len(sale["items"]) == 27 and all(_on_sale(item) for item in sale["items"])
+    discounts = [_discount(item) for item in sale["items"]]
+    assert discounts == sorted(discounts, reverse=True) and discounts[0] > discounts[-1]
+
+    # Only a budget: the best rated products under it, ratings read from the store's reviews.
+    cheap = client.get("/api/v1/search", query_string={"q": "anything under $40?", "key": key}).get_json()
+    assert cheap["search_text"] == "" and len(cheap["items"]) == 10
+    assert all(_pays(item) <= 40 for item in cheap["items"])
+    ratings = [item["rating_avg"] or 0 for item in cheap["items"]]
+    assert ratings == sorted(ratings, reverse=True) and ratings[0] > 0
+    under_40 = [p for p in products if Filters(price_max=Decimal("40")).match(p)]
+    best = max(catalog.get_ratings([p.id for p in under_40]).values(), key=lambda r: r["avg"])
+    assert ratings[0] == best["avg"]
+
+    # Only a sort: the cheapest products of the whole catalog.
+    cheapest = client.get("/api/v1/search", query_string={"q": "show me the cheapest", "key": key}).get_json()
+    prices = [_pays(item) for item in cheapest["items"]]
+    assert cheapest["sort"] == "price_asc" and prices == sorted(prices)
+    lowest = min(m.price for p in products if (m := Filters().match(p)) is not None and m.price is not None)
+    assert prices[0] == lowest

@@ -320,6 +320,19 @@ def _sale_pair(product: Product, variant: Variant | None) -> tuple[Decimal | Non
     return regular, sale if regular is not None and sale is not None and sale < regular else None
 
 
+def discount(product: Product, variant: Variant | None) -> float:
+    """The share taken off the regular price of what the shopper would buy: 0.25 for 25% off, 0.0 when none.
+
+    Example:
+        >>> from storebot.catalog.models import Product, Variant
+        >>> discount(Product(id="p", title="Mug", variants=[]), Variant(id="v", price=Decimal("40"),
+        ...          sale_price=Decimal("30")))
+        0.25
+    """
+    regular, sale = _sale_pair(product, variant)
+    return float((regular - sale) / regular) if regular and sale is not None else 0.0
+
+
 def _within(price: Decimal, low: Decimal | None, high: Decimal | None) -> bool:
     return (low is None or price >= low) and (high is None or price <= high)
 

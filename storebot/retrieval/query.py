@@ -121,6 +121,9 @@ _HALF_SIZE = re.compile(rf"(?<![\w.$€£-])(?P<list>\d{{1,2}}\.5){_SIZE_END}") 
 _EDGE_WORDS = frozenset({
     "in", "and", "or", "with", "for", "at", "to", "of", "the", "a", "an", "but", "from", "that", "is", "are",
     "which", "on", "priced", "price", "prices", "costing", "cost", "costs", "size", "sized", "sizes", "only",
+    # the way a shopper asks ("what's on sale?", "do you have any tents", "show me boots please"): nothing to search
+    "what", "what's", "whats", "any", "anything", "something", "some", "do", "you", "have", "got", "sell", "carry",
+    "there", "show", "me", "i", "i'm", "im", "need", "want", "looking", "please", "items", "products", "stuff",
 })  # fmt: skip
 _KIND_ORDER = ("category", "brand", "brand_weak", "color", "size")  # first wins when a phrase means several things
 _BRAND_CUES = frozenset({"by", "from", "brand"})
@@ -275,7 +278,7 @@ class _Parse:
 
 
 def _edge(word: str) -> bool:
-    bare = fold(word).strip(",;:.!?-–()")
+    bare = fold(word).replace("’", "'").strip(",;:.!?-–()")
     return not bare or bare in _EDGE_WORDS
 
 

@@ -9,6 +9,10 @@
    whole catalog is filtered and ranked; when nothing passes, filters are
    relaxed in :data:`~storebot.retrieval.relax.RELAXATION_ORDER` and the result
    says which were relaxed.
+4. A query with nothing left to search ("what's on sale?", "anything under $50",
+   "show me the cheapest") has nothing to rank by meaning, so it browses: every
+   product that passes, biggest discount first for "on sale", else best rated, or
+   in the order the shopper asked for.
 
 Example:
     >>> result = search_products(live_indexes, catalog, "demo", "rain jacket under $150 in M")  # doctest: +SKIP
@@ -26,7 +30,7 @@ from typing import Any
 from storebot.catalog.models import Product, Variant
 from storebot.catalog.repository import CatalogRepository
 from storebot.errors import StorebotError
-from storebot.retrieval.filters import FilterMatch, Filters
+from storebot.retrieval.filters import FilterMatch, Filters, discount
 from storebot.retrieval.fusion import FusionConfig, HybridRanker
 from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
@@ -136,7 +140,10 @@ def search_products(
         )
     parsed = parse_query(query, index.vocabulary)
     wanted = parsed.filters.merge(filters.resolved(index.vocabulary)) if filters else parsed.filters
-    text = parsed.search_text or query or " ".join(wanted.describe().split())
+    if not parsed.search_text:  # only filters, a sort or the way of asking: nothing to rank by meaning
+        hits, relaxed, used = _browse(wanted, catalog, index, limit, parsed.sort)
+        return SearchResult(query, parsed, hits, used, relaxed, index.version)
+    text = parsed.search_text
     ranker = ranker_for(index)
     vector = index.embedder.encode_query(text)
     ranked = ranker.rank(text, vector, k=max(CANDIDATES, limit))
@@ -183,6 +190,45 @@ def _filtered(
         if hits:
             return hits, notes, attempt
     return [], notes, wanted
+
+
+def _browse(wanted: Filters, catalog: CatalogRepository, index: StoreIndex, limit: int,
+            sort: str | None) -> tuple[list[SearchHit], list[str], Filters]:  # fmt: skip
+    """Every product passing ``wanted`` (relaxed like a search when none does), in the browse order.
+
+    The index's catalog snapshot finds the candidates; the ones shown are read again from the catalog (current
+    price, stock and ratings) and checked again.
+    """
+    notes: list[str] = []
+    for attempt, note in [(wanted, ""), *relax(wanted)]:
+        if note:
+            notes.append(note)
+        passing = [m for p in index.catalog_snapshot(catalog) if (m := attempt.match(p)) is not None]
+        if not passing:
+            continue
+        if sort in ("price_asc", "price_desc"):
+            ordered = [h.product.id for h in _sorted([_hit(0.0, {}, m) for m in passing], sort)]
+        else:  # by rating; a sale by discount first unless the shopper asked for the best rated
+            ratings = catalog.get_ratings([m.product.id for m in passing])
+            key = _browse_key(attempt.on_sale and sort is None, ratings)
+            ordered = [m.product.id for m in sorted(passing, key=key)]
+        fresh = [m for p in catalog.get_products(ordered[: limit * 2]) if (m := attempt.match(p)) is not None]
+        hits = [_hit(1.0 / (1 + rank), {}, m) for rank, m in enumerate(fresh[:limit])]
+        if hits:
+            return hits, notes, attempt
+    return [], notes, wanted
+
+
+def _browse_key(by_discount: bool | None, ratings: dict[str, dict[str, float]]) -> Any:
+    """Best rated first (then most reviewed, then by title), after the biggest discount when ``by_discount``."""
+
+    def rating(m: FilterMatch) -> tuple[Any, ...]:
+        stats = ratings.get(m.product.id, {})
+        return (-float(stats.get("avg", 0)), -float(stats.get("count", 0)), m.product.title)
+
+    if by_discount:
+        return lambda m: (-round(discount(m.product, m.variant), 2), *rating(m))
+    return rating
 
 
 def _match(ranked: list[Any], products: dict[str, Product], filters: Filters) -> list[SearchHit]:
