@@ -24,7 +24,8 @@ from tests.retrieval_catalog import POLICIES, PRODUCTS, REVIEWS, jsonl
 
 PUBLIC = {"/api/v1/openapi.json"}  # the API description is public by design
 # Routes that serve both audiences on purpose (`require_any_key` in storebot/api/auth.py): a secret key in the
-# Authorization header, or the publishable key with the origin check. Any other route takes one kind of key only; a new dual route must be declared here.
+# Authorization header, or the publishable key with the origin check. Any other route takes one kind of key only;
+# a new dual route must be declared here.
 DUAL = {"/api/v1/products/<product_id>/recommendations", "/api/v1/recommendations",
         "/api/v1/products/<product_id>/reviews/summary"}  # fmt: skip
 SESSION = "shared-session-01"
