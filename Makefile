@@ -45,6 +45,7 @@ browser:
 		|| { echo "chromium is missing and could not be installed: run apt-get install chromium"; exit 1; }
 
 test: install $(WIDGET) browser
+	$(VENV)/bin/ruff check storebot tests bench fixtures
 	HF_HUB_OFFLINE=1 $(PY) -m pytest
 
 lint: install
