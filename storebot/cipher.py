@@ -1,7 +1,8 @@
 """Encryption at rest for secret store settings (names ending in ``api_key``), with Fernet.
 
 The key is ``STOREBOT_SECRETS_KEY``: one Fernet key, or several comma-separated
-for rotation (the first encrypts, every one decrypts: :class:`~cryptography.fernet.MultiFernet`).
+for rotation (the first encrypts, every one decrypts: :class:`~cryptography.fernet.MultiFernet`;
+:mod:`storebot.secrets_rotation` moves stored secrets to the first key so the old one can go).
 Unset, storebot generates a key once into ``DATA_DIR/secrets.key`` (mode 0600) and
 logs that it did; every process sharing that DATA_DIR (web server, worker, beat)
 reads the same file. A deployment on several hosts must set ``SECRETS_KEY``.
@@ -71,6 +72,10 @@ class SecretCipher:
 
     @cached_property
     def _fernet(self) -> MultiFernet:
+        return MultiFernet(self._fernets)
+
+    @cached_property
+    def _fernets(self) -> list[Fernet]:
         keys = self._keys() if callable(self._keys) else self._keys
         fernets = []
         for position, key in enumerate(keys, 1):
@@ -83,7 +88,7 @@ class SecretCipher:
                 ) from None
         if not fernets:
             raise ConfigError("STOREBOT_SECRETS_KEY holds no key.", fix=f"Generate one with: {GENERATE_HINT}")
-        return MultiFernet(fernets)
+        return fernets
 
     def encrypt(self, plain: str) -> str:
         return self._fernet.encrypt(plain.encode()).decode()
@@ -93,12 +98,7 @@ class SecretCipher:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
-            raise SecretUnreadable(
-                f"The stored {name} cannot be decrypted: it was encrypted with another STOREBOT_SECRETS_KEY "
-                "(or another DATA_DIR/secrets.key).",
-                fix="Restore the key that encrypted it (list it after the new one in STOREBOT_SECRETS_KEY, "
-                f"comma-separated), or set the value again: `storebot store config <store> {name}=...`.",
-            ) from None
+            raise _unreadable(name) from None
 
     def rotate(self, token: str) -> str:
         """``token`` re-encrypted with the first key; unchanged if no configured key opens it."""
@@ -107,6 +107,21 @@ class SecretCipher:
         except InvalidToken:  # keep what we cannot read: the right key may come back
             return token
 
+    def is_current(self, token: str) -> bool:
+        """Whether the first (encrypting) key opens ``token``, so rotating it would change nothing."""
+        try:
+            self._fernets[0].decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def rotate_or_raise(self, token: str, *, name: str = "secret") -> str:
+        """``token`` re-encrypted with the first key, or :class:`SecretUnreadable` when no configured key opens it."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise _unreadable(name) from None
+
     @classmethod
     def from_settings(cls, settings: dict[str, Any], data_dir: Path) -> SecretCipher:
         """The cipher of ``SECRETS_KEY``, else of the key generated once under ``data_dir`` (read lazily)."""
@@ -114,6 +129,15 @@ class SecretCipher:
         if configured:
             return cls(configured)
         return cls(lambda: [embedded_key(Path(data_dir) / KEY_FILE)])
+
+
+def _unreadable(name: str) -> SecretUnreadable:
+    return SecretUnreadable(
+        f"The stored {name} cannot be decrypted: it was encrypted with another STOREBOT_SECRETS_KEY "
+        "(or another DATA_DIR/secrets.key).",
+        fix="Restore the key that encrypted it (list it after the new one in STOREBOT_SECRETS_KEY, "
+        f"comma-separated), or set the value again: `storebot store config <store> {name}=...`.",
+    )
 
 
 def embedded_key(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""`storebot store ...`: create stores, list them, rotate keys, set origins."""
+"""`storebot store ...`: create stores, list them, rotate keys, set origins, re-encrypt secrets."""
 
 from __future__ import annotations
 
@@ -109,3 +109,55 @@ def config(ctx: Context, store_id: str, pairs: tuple[str, ...]) -> None:
         secret = key.endswith("api_key") and key in found.settings  # `in`: shown without decrypting
         shown = "***" if secret else found.settings.get(key, "(default)")
         click.echo(f"{key} = {shown}")
+
+
+@store.command("reencrypt-secrets")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@pass_context
+def reencrypt_secrets(ctx: Context, dry_run: bool) -> None:
+    """Re-encrypt every store's secrets (llm_api_key) with the first STOREBOT_SECRETS_KEY.
+
+    Run it after putting a new key first (STOREBOT_SECRETS_KEY=new,old) on every
+    web server and worker. It also encrypts plain-text secrets saved before
+    encryption existed. When it reports no unreadable secret, the old key can be
+    dropped. Safe to run again and while storebot serves; values are never shown.
+    Exits with status 1 when a secret could not be decrypted.
+
+    \b
+    1. STOREBOT_SECRETS_KEY=new,old on every web server and worker (restarted)
+    2. STOREBOT_SECRETS_KEY=new,old storebot store reencrypt-secrets [--dry-run]
+    3. once it reports 0 unreadable: STOREBOT_SECRETS_KEY=new
+    """
+    from storebot.cipher import SecretUnreadable
+    from storebot.errors import StorebotError
+    from storebot.secrets_rotation import reencrypt_secrets as reencrypt
+
+    report = reencrypt(ctx.services.stores, dry_run=dry_run)
+    for s in report.stores:
+        if s.error:
+            click.secho(f"{s.store_id}: left as is: {s.error}", fg="red")
+        elif any(s.counts().values()):
+            line = f"{s.store_id}: {len(s.rotated)} re-encrypted, {len(s.sealed)} sealed, {len(s.current)} current"
+            click.echo(line + (f"; cannot decrypt: {', '.join(s.unreadable)}" if s.unreadable else ""))
+    totals = report.totals()
+    rotated, sealed = (
+        ("Dry run, nothing written: would re-encrypt", "would seal") if dry_run else ("Re-encrypted", "sealed")
+    )
+    click.echo(
+        f"{rotated} {totals['rotated']} secret(s) with the first key, {sealed} {totals['sealed']} plain-text, "
+        f"{totals['current']} already current, {totals['unreadable']} unreadable, in {len(report.stores)} store(s)."
+    )
+    if report.unreadable():
+        names = ", ".join(f"{store_id} {name}" for store_id, name in report.unreadable())
+        raise SecretUnreadable(
+            f"{totals['unreadable']} secret(s) could not be decrypted and were left as they are: {names}.",
+            fix="Add the old key that encrypted them to STOREBOT_SECRETS_KEY, after the new one "
+            "(STOREBOT_SECRETS_KEY=new,old; unset, the new one is the key in DATA_DIR/secrets.key), and run this "
+            "again; drop the old key only once a run reports none. Or set the value again: "
+            "`storebot store config <store> llm_api_key=...`.",
+        )
+    if report.failed_stores():
+        raise StorebotError(
+            f"{len(report.failed_stores())} store(s) could not be re-encrypted and were left as they are.",
+            fix="See the lines above; keep the old key in STOREBOT_SECRETS_KEY until a run reports none.",
+        )
