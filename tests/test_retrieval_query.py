@@ -161,6 +161,9 @@ PHRASINGS = [
     ("most expensive jacket", "jacket", JACKETS, "price_desc"),
     ("tents that are in stock", "tents", {**TENTS, "in_stock": True}, None),
     ("available now tents", "tents", {**TENTS, "in_stock": True}, None),
+    ("a tent under $300 that I can order today", "tent", {**TENTS, "price_max": "300.00", "currency": "USD",
+                                                          "in_stock": True}, None),  # fmt: skip
+    ("tents I could buy right now", "tents", {**TENTS, "in_stock": True}, None),
     ("headlamp not in stock", "headlamp not in stock", {"categories": ["Headlamps"]}, None),
     ("best tent for rain", "best tent for rain", TENTS, None),
 ]  # fmt: skip

@@ -79,7 +79,8 @@ _SORTS = [(name, re.compile(rf"\b(?:{words})\b")) for name, words in
           (("rating", _RATING), ("price_desc", _DEAREST), ("price_asc", _CHEAPEST))]  # fmt: skip
 _IN_STOCK = re.compile(
     r"(?<!\bnot\s)(?<!n't\s)\b(?:in[\s-]?stock|available\s+(?:now|today|immediately)|ready\s+to\s+ship"
-    r"|ships?\s+(?:now|today|immediately)|available)\b"
+    r"|ships?\s+(?:now|today|immediately)|available"
+    r"|(?:can|could)\s+(?:order|buy|get)\s+(?:it\s+|them\s+|one\s+)?(?:today|now|right\s+now))\b"
 )
 # "on sale", "discounted", "deals on", "clearance", "marked down", "30% off" -> on_sale. Whole words only
 # ("wholesale", "resale", "salesperson" are not sales); negated ("not on sale"), "for sale" (merely sold),
