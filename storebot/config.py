@@ -96,7 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
         "LLM_BASE_URL_ALLOWLIST",
         "",
         "Hosts or URL prefixes a store's own llm_base_url may name, comma-separated ('*': any). "
-        "Unset: STOREBOT_LLM_BASE_URL and api.openai.com.",
+        "Unset: api.openai.com, STOREBOT_LLM_BASE_URL and STOREBOT_TUNING_OPENAI_BASE_URL.",
     ),
     Setting("LLM_TIMEOUT", 30.0, "Seconds to wait for the chat model before answering from the catalog alone.", float),
     Setting("LLM_MAX_TOKENS", 120, "Longest answer the chat model may write, in tokens.", int),

@@ -35,6 +35,18 @@ def test_default_allowlist_is_openai_plus_the_global_endpoint() -> None:
         assert not is_allowed(url, entries), url
 
 
+def test_the_default_allowlist_also_holds_the_operators_fine_tuning_endpoint() -> None:
+    settings = load_settings({"TUNING_OPENAI_BASE_URL": "http://vllm.internal:8000/v1"}, environ={})
+    assert allowlist(settings) == ["api.openai.com", "http://vllm.internal:8000/v1"]
+    assert is_allowed("http://vllm.internal:8000/v1", allowlist(settings))  # a promoted fine-tune is served there
+    same = load_settings({"LLM_BASE_URL": "http://vllm.internal:8000/v1",
+                          "TUNING_OPENAI_BASE_URL": "http://vllm.internal:8000/v1"}, environ={})  # fmt: skip
+    assert allowlist(same) == ["api.openai.com", "http://vllm.internal:8000/v1"]
+    explicit = load_settings({"TUNING_OPENAI_BASE_URL": "http://vllm.internal:8000/v1",
+                              "LLM_BASE_URL_ALLOWLIST": "api.openai.com"}, environ={})  # fmt: skip
+    assert not is_allowed("http://vllm.internal:8000/v1", allowlist(explicit))  # an explicit list is the whole list
+
+
 def test_hosts_ports_and_wildcard() -> None:
     assert is_allowed("http://llm.example:9000/v1", ["llm.example"])
     assert is_allowed("http://LLM.example.:9000/v1", ["llm.example:9000"])

@@ -4,8 +4,10 @@ A store's own ``llm_base_url`` makes storebot's server send HTTP requests to tha
 URL, with the prompt, from inside the deployment's network. So a store may only
 name an endpoint on the operator's allow-list, ``STOREBOT_LLM_BASE_URL_ALLOWLIST``:
 comma-separated hosts (``api.openai.com``, ``ollama.internal:11434``) or URL
-prefixes (``https://llm.example/v1``). Unset, the list is the global
-``STOREBOT_LLM_BASE_URL`` (if any) plus ``api.openai.com``; ``*`` allows any URL.
+prefixes (``https://llm.example/v1``). Unset, the list is ``api.openai.com`` plus
+the operator's own endpoints: the global ``STOREBOT_LLM_BASE_URL`` and
+``STOREBOT_TUNING_OPENAI_BASE_URL`` (where promoted fine-tunes are served), if
+set. ``*`` allows any URL.
 The check runs when a store's setting is saved and again each time its chat
 backend spec is built, so an entry removed from the list takes effect at once.
 
@@ -39,8 +41,8 @@ def allowlist(settings: Mapping[str, Any]) -> list[str]:
     entries = [part.strip() for part in str(raw).split(",") if part.strip()]
     if entries:
         return entries
-    global_url = str(settings.get("LLM_BASE_URL") or "").strip()
-    return [*ALWAYS, *([global_url] if global_url else [])]
+    operator = [str(settings.get(name) or "").strip() for name in ("LLM_BASE_URL", "TUNING_OPENAI_BASE_URL")]
+    return [*ALWAYS, *dict.fromkeys(url for url in operator if url)]
 
 
 def _host_port(parts: Any) -> tuple[str, int]:
