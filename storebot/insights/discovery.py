@@ -27,23 +27,22 @@ from storebot.insights.aspects import ASPECTS
 _DETERMINER = re.compile(r"\b(?:the|its|their|these|those|this|my|his|her|our)\s+([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?",
                          re.IGNORECASE)  # fmt: skip
 SMALL_TALK = frozenset((  # review small talk, sizes and body parts: not aspects
-    "anything", "arm", "arms", "back", "big", "bit", "body", "bottom", "box", "brand", "bunch", "car", "catch",
-    "chart", "chat", "chest", "city", "climb", "climbs", "color", "colour", "company", "couple", "dark",
-    "daughter", "day", "days", "deal", "description", "difference", "dog", "downhill", "downside", "ears", "end",
-    "evening", "everyone", "everything", "family", "feet", "few", "fingers", "first", "fit", "foot", "friend",
-    "front", "gear", "glasses", "ground", "hand", "hands", "head", "heavy", "heel", "heels", "hike", "hikes",
-    "hiking", "hip", "hips", "hour", "hours", "husband", "idea", "inside", "issue", "issues", "item", "items",
-    "job", "kids", "kind", "kit", "knees", "l", "large", "last", "left", "leg", "legs", "light", "listed",
-    "little", "long", "lot", "lots", "m", "main", "medium", "middle", "model", "moment", "money", "month",
-    "months", "morning", "narrow", "neck", "new", "night", "nights", "normal", "nothing", "old", "one", "ones",
-    "only", "order", "orders", "other", "outside", "page", "pair", "partner", "people", "phone", "photo",
-    "photos", "picture", "pictures", "plus", "point", "price", "problem", "product", "products", "pub",
-    "quality", "real", "reason", "replaced", "rest", "review", "reviews", "right", "s", "same", "second",
-    "shell", "shop", "short", "shoulder", "shoulders", "side", "site", "size", "sizes", "skin", "small",
-    "something", "son", "spot", "store", "sun", "thing", "things", "thumb", "time", "times", "toe", "toes",
-    "top", "town", "trail", "trailhead", "trails", "trip", "trips", "type", "uphill", "usual", "version",
-    "waist", "water", "way", "website", "week", "weekend", "weeks", "whole", "wide", "wife", "xl", "xs", "xxl",
-    "xxxl", "year", "years"
+    "ankle", "ankles", "anything", "arch", "arches", "arm", "arms", "back", "big", "bit", "body", "bottom", "box",
+    "brand", "bunch", "car", "catch", "chart", "chat", "chest", "city", "climb", "climbs", "color", "colour",
+    "company", "couple", "dark", "daughter", "day", "days", "deal", "description", "difference", "dog", "downhill",
+    "downside", "ears", "end", "evening", "everyone", "everything", "family", "feet", "few", "fingers", "first",
+    "fit", "foot", "friend", "front", "gear", "glasses", "ground", "hand", "hands", "head", "heavy", "heel",
+    "heels", "hike", "hikes", "hiking", "hip", "hips", "hour", "hours", "husband", "idea", "inside", "issue",
+    "issues", "item", "items", "job", "kids", "kind", "kit", "knees", "l", "large", "last", "left", "leg", "legs",
+    "light", "listed", "little", "long", "lot", "lots", "m", "main", "medium", "middle", "model", "moment", "money",
+    "month", "months", "morning", "narrow", "neck", "new", "night", "nights", "normal", "nothing", "old", "one",
+    "ones", "only", "order", "orders", "other", "outside", "page", "pair", "partner", "people", "phone", "photo",
+    "photos", "picture", "pictures", "plus", "point", "price", "problem", "product", "products", "pub", "quality",
+    "real", "reason", "replaced", "rest", "review", "reviews", "right", "s", "same", "second", "shell", "shop",
+    "short", "shoulder", "shoulders", "side", "site", "size", "sizes", "skin", "small", "something", "son", "spot",
+    "store", "sun", "thing", "things", "thumb", "time", "times", "toe", "toes", "top", "town", "trail", "trailhead",
+    "trails", "trip", "trips", "type", "uphill", "usual", "version", "waist", "water", "way", "website", "week",
+    "weekend", "weeks", "whole", "wide", "wife", "xl", "xs", "xxl", "xxxl", "year", "years"
 ))  # fmt: skip
 _VERBISH = re.compile(r"(?:ed|ing|ly)$|^(?:gets?|feels?|moves?|bites?|rattles?|hits?|keeps?|makes?|looks?|runs?|"
                       r"holds?|works?|goes|went|came|comes|says?|seems?|stays?|takes?|gave|gives?|let|lets|won|"
