@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from storebot.catalog.models import Product, Variant, money_to_str
@@ -66,6 +66,19 @@ def card_from_product(product: Product, variant: Variant | None = None) -> Produ
         availability=variant.availability if variant is not None else product.availability,
         matched_variant=variant.to_dict() if variant is not None else None,
     )
+
+
+def shown_card(products: Mapping[str, Product], product_id: Any, variant_id: Any = None) -> dict[str, Any] | None:
+    """The card (as a dict) of a product an answer showed, from its record in ``products`` now; None if deleted.
+
+    Stored answers keep only product and variant ids; the dashboard's transcripts and a restored conversation
+    rebuild their cards with this, so they show today's price and stock.
+    """
+    product = products.get(str(product_id))
+    if product is None:
+        return None
+    variant = next((v for v in product.variants if v.id == variant_id), None) if variant_id else None
+    return card_from_product(product, variant).to_dict()
 
 
 def card_from_hit(hit: Any) -> ProductCard:

@@ -33,6 +33,7 @@ from storebot.chat.cards import card_from_product, citations_from, suggestions_f
 from storebot.chat.deadline import model_timeout, stream_within
 from storebot.chat.events import list_feedback, list_handoffs, record_feedback, record_handoff
 from storebot.chat.grounding import check_answer, repair
+from storebot.chat.history_view import answer_metadata, policy_titles, restored_messages
 from storebot.chat.leaks import leak_in
 from storebot.chat.pipeline import CARDS, STEPS, ChainDeps, Turn
 from storebot.chat.session import FocusItem, LastQuery, SessionStore
@@ -67,14 +68,6 @@ def closing_messages(question: str, answer: str, store_name: str) -> list[Any]:
     system = (f"You are the friendly shopping assistant of {store_name}. Write ONE short sentence that ends the "
               "reply below, such as offering more help. Do not add any facts, prices or numbers.")  # fmt: skip
     return [SystemMessage(system), Human(f"Shopper: {question}\nReply: {answer[:300]}")]
-
-
-def _policy_titles(turn: Turn) -> dict[str, str]:
-    """The title of each policy passage's policy ("returns#0" -> "Returns & Exchanges"): the widget's sources list."""
-    if not turn.policies:
-        return {}
-    titles = {p.id: p.title or "" for p in turn.deps.catalog.policies()}
-    return {p.id: titles.get(str(p.metadata.get("policy_id") or p.id.split("#", 1)[0]), "") for p in turn.policies}
 
 
 class ChatService:
@@ -157,8 +150,9 @@ class ChatService:
         cards = [card_from_product(p, v) for p, v in turn.products[:CARDS]]
         citations = citations_from(turn.reviews)
         yield "products", {"items": [c.to_dict() for c in cards]}
-        yield "sources", {"reviews": [c.to_dict() for c in citations], "policies": [p.id for p in turn.policies],
-                          "policy_titles": _policy_titles(turn)}  # fmt: skip
+        policy_ids = [p.id for p in turn.policies]  # the widget's sources list names them by policy title
+        yield "sources", {"reviews": [c.to_dict() for c in citations], "policies": policy_ids,
+                          "policy_titles": policy_titles(turn.deps.catalog, policy_ids)}  # fmt: skip
         parts: list[str] = []
         action = "template"
         grounded_data = turn.index is not None and (turn.products or turn.policies)
@@ -258,9 +252,10 @@ class ChatService:
         assert turn.intent is not None and turn.condensed is not None
         intent, session, request = turn.intent.intent, turn.deps.session, turn.request
         message_id = uuid.uuid4().hex
-        shown = [{"product_id": c.id, "variant_id": (c.matched_variant or {}).get("id")} for c in cards]  # dashboard
+        # What the answer showed, as ids (cards) and short quotes (sources): the dashboard and a restored widget use it.
+        shown = answer_metadata(cards, citations, [p.id for p in turn.policies])
         session.history.add_messages([HumanMessage(request.message),
-                                      AIMessage(text, id=message_id, response_metadata={"cards": shown})])  # fmt: skip
+                                      AIMessage(text, id=message_id, response_metadata=shown)])  # fmt: skip
         new_listing = intent in ("search", "recommendation") or (cards and not turn.resolution.product_ids)
         focus = [FocusItem(p.id, v.id if v else None) for p, v in turn.products[:CARDS]] if new_listing else None
         last = LastQuery(turn.condensed.standalone_query, turn.condensed.filters) if intent == "search" else None
@@ -291,9 +286,9 @@ class ChatService:
     # -- sessions, feedback, handoffs ---------------------------------------------------------------------------
 
     def history(self, store_id: str, session_id: str) -> dict[str, Any]:
+        """A conversation's messages; answers carry their cards (from the catalog now) and sources."""
         session = self.sessions(store_id).open(session_id)
-        messages = [{"id": m.id, "role": "shopper" if m.type == "human" else "assistant", "text": m.content}
-                    for m in session.history.messages]  # fmt: skip
+        messages = restored_messages(session.history.messages, self.catalog(store_id))
         state = session.load()
         return {"session_id": session_id, "messages": messages, "focus": state.focus_ids}
 

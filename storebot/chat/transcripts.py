@@ -23,7 +23,7 @@ import redis
 from langchain_core.messages import messages_from_dict
 
 from storebot.catalog.repository import CatalogRepository
-from storebot.chat.cards import card_from_product
+from storebot.chat.cards import shown_card
 from storebot.chat.events import MAX_PAGE, list_feedback, list_handoffs
 from storebot.chat.memory import validate_session_id
 from storebot.chat.session import SessionState, session_index_key
@@ -100,7 +100,7 @@ def get_conversation(
         entry = _plain(message)
         if message.type == "ai":
             cards = (message.response_metadata or {}).get("cards", [])
-            entry["cards"] = [_card(products, c["product_id"], c.get("variant_id")) for c in cards]
+            entry["cards"] = [shown_card(products, c["product_id"], c.get("variant_id")) for c in cards]
             entry["cards"] = [c for c in entry["cards"] if c is not None]
             entry["feedback"] = ratings.get(message.id or "", [])
         messages.append(entry)
@@ -110,7 +110,7 @@ def get_conversation(
         "updated_at": state.updated_at or None,
         "turns": state.turns,
         "page_context": state.page_context,
-        "focus": [c for c in (_card(products, i.product_id, i.variant_id) for i in state.focus) if c is not None],
+        "focus": [c for c in (shown_card(products, i.product_id, i.variant_id) for i in state.focus) if c is not None],
         "messages": messages,
         "handoffs": handoffs,
     }
@@ -194,11 +194,3 @@ def _summary(session_id: str, state: SessionState, messages: list[dict[str, Any]
 def _snippet(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
-
-
-def _card(products: dict[str, Any], product_id: str, variant_id: str | None) -> dict[str, Any] | None:
-    product = products.get(product_id)
-    if product is None:
-        return None  # deleted from the catalog since
-    variant = next((v for v in product.variants if v.id == variant_id), None) if variant_id else None
-    return card_from_product(product, variant).to_dict()

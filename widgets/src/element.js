@@ -166,6 +166,8 @@ export class StorebotChatElement extends HTMLElement {
         else {
           const msg = this.assistant();
           msg.setText(m.text);
+          msg.setSources(m.sources); // as the answer showed them; cards carry the catalog's current price and stock
+          msg.setCards(m.cards);
           msg.root.setAttribute("data-state", "done");
           if (m.id) msg.addFeedback((rating) => this.rate(session, rating, m.id));
         }

@@ -5,10 +5,12 @@ from __future__ import annotations
 from storebot.api.spec.components import (
     ANY_OBJECT,
     BOOLEAN,
+    INTEGER,
     SESSION_ID,
     STRING,
     array,
     json_body,
+    nullable,
     obj,
     operation,
     path,
@@ -40,6 +42,28 @@ SSE["description"] = (
     '{"reviews": [{"review_id", "product_id", "rating", "text"}], "policies": ["returns#0"], '
     '"policy_titles": {"returns#0": "Returns & Exchanges"}}: what the answer is based on.'
 )
+SOURCES = obj(
+    ("reviews", "policies"),
+    reviews=array(
+        obj(("review_id", "product_id"), review_id=STRING, product_id=STRING, rating=nullable(INTEGER), text=STRING)
+    ),
+    policies=array(STRING),
+    policy_titles={"type": "object", "additionalProperties": STRING},
+)
+HISTORY_MESSAGE = obj(
+    ("role", "text"),
+    id=nullable(STRING),
+    role={"enum": ["shopper", "assistant"]},
+    text=STRING,
+    cards=array(ANY_OBJECT),
+    sources=SOURCES,
+)
+HISTORY = obj(("session_id", "messages"), session_id=STRING, messages=array(HISTORY_MESSAGE), focus=array(STRING))
+HISTORY_NOTE = (
+    "An answer carries `cards` (rebuilt from the catalog now: today's price and stock; a product deleted since "
+    "is left out) and `sources` (the shape of the stream's `sources` event). Answers stored before these were "
+    "kept have `text` only."
+)
 SESSION_HEADER = {"X-Storebot-Session": {"description": "The chat session id.", "schema": STRING}}
 LIST_LIMIT = [query("limit", {"type": "integer", "minimum": 1, "maximum": 200})]
 
@@ -67,7 +91,7 @@ PATHS = {
     },
     "/api/v1/chat/{session_id}/history": {
         "get": operation("A conversation's messages.", auth="publishable", tag="chat", params=[SESSION],
-                         ok=ANY_OBJECT, errors=(404,)),
+                         ok=HISTORY, errors=(404,), description=HISTORY_NOTE),
     },
     "/api/v1/chat/{session_id}": {
         "delete": operation("Forget a conversation.", auth="publishable", tag="chat", params=[SESSION],
