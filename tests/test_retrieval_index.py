@@ -10,6 +10,7 @@ import redis
 
 from storebot.catalog.sync import SyncOptions, delete_records, sync_feed
 from storebot.keys import StoreKeys
+from storebot.retrieval.index import Changes, StoreIndex
 from storebot.retrieval.indexer import IndexRepository, LiveIndexes, pending, update_index
 from tests.retrieval_catalog import POLICIES, PRODUCTS, REVIEWS, jsonl
 
@@ -97,3 +98,21 @@ def test_old_versions_are_garbage_collected(redis_client, loaded, tmp_path, embe
     for _ in range(4):
         update_index(redis_client, loaded, tmp_path, embedder, rebuild=True)
     assert sorted(p.name for p in (tmp_path / "shop").iterdir()) == ["v3", "v4"]
+
+
+def test_derived_lists_are_computed_once_per_index_version(embedder) -> None:  # type: ignore[no-untyped-def]
+    index = StoreIndex.empty(embedder)
+    calls: list[str] = []
+
+    def compute(name: str) -> list[str]:
+        calls.append(name)
+        return [name]
+
+    assert index.derived("a", lambda: compute("a")) == ["a"]
+    assert index.derived("a", lambda: compute("a again")) == ["a"]  # remembered
+    for name in "bcd":
+        index.derived(name, lambda n=name: compute(n), keep=3)  # type: ignore[misc]
+    assert index.derived("a", lambda: compute("a, evicted"), keep=3) == ["a, evicted"]  # the oldest went first
+    index.apply(Changes())  # any change to the index forgets them
+    assert index.derived("b", lambda: compute("b, after a change")) == ["b, after a change"]
+    assert calls == ["a", "b", "c", "d", "a, evicted", "b, after a change"]

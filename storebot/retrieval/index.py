@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,12 +84,31 @@ class StoreIndex:
         self.version = version
         self.embedded = 0  # texts sent to the model during the last apply (cache misses)
         self._snapshot: list[Product] | None = None
+        self._derived: OrderedDict[Any, Any] = OrderedDict()
+        self._derived_lock = threading.Lock()
 
     def catalog_snapshot(self, catalog: Any) -> list[Product]:
         """Every product, read from the catalog once per loaded index (for whole-catalog filtering)."""
         if self._snapshot is None:
             self._snapshot = list(catalog.iter_products())
         return self._snapshot
+
+    def derived(self, key: Any, compute: Callable[[], Any], *, keep: int = 64) -> Any:
+        """``compute()``, remembered under ``key`` until the index changes (the last ``keep`` keys).
+
+        For lists worked out from the whole catalog snapshot, such as a browse order: scanning 100,000 products
+        takes seconds, so it is done once per index version rather than once per request.
+        """
+        with self._derived_lock:
+            if key in self._derived:
+                self._derived.move_to_end(key)
+                return self._derived[key]
+        value = compute()  # outside the lock: two threads may compute the same value once each
+        with self._derived_lock:
+            self._derived[key] = value
+            while len(self._derived) > keep:
+                self._derived.popitem(last=False)
+        return value
 
     @classmethod
     def empty(cls, embedder: SentenceTransformerEmbeddings) -> StoreIndex:
@@ -124,6 +146,8 @@ class StoreIndex:
             self.vocabulary = vocabulary
         self.embedded = self.embedder.encoded - before
         self._snapshot = None
+        with self._derived_lock:
+            self._derived.clear()
 
     def _apply_policies(self, changes: Changes) -> None:
         touched = set(changes.deleted_policies) | {p.id for p in changes.policies}

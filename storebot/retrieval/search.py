@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -185,8 +186,8 @@ def _filtered(
                 allowed = anchors | passing.keys()
                 reranked = ranker.rank(text, vector, k=limit + len(anchors), allowed=allowed.__contains__)
                 top = reranked[0].score if reranked else 0.0
-                hits = [_hit(h.score, h.signals, passing[h.id]) for h in reranked
-                        if h.id in passing and h.score >= top * RELEVANCE_FLOOR]  # fmt: skip
+                kept = [h for h in reranked if h.id in passing and h.score >= top * RELEVANCE_FLOOR]
+                hits = _fresh(kept, catalog, attempt)
         if hits:
             return hits, notes, attempt
     return [], notes, wanted
@@ -203,20 +204,25 @@ def _browse(wanted: Filters, catalog: CatalogRepository, index: StoreIndex, limi
     for attempt, note in [(wanted, ""), *relax(wanted)]:
         if note:
             notes.append(note)
-        passing = [m for p in index.catalog_snapshot(catalog) if (m := attempt.match(p)) is not None]
-        if not passing:
+        key = ("browse", json.dumps(attempt.to_dict(), sort_keys=True), sort)
+        ordered = index.derived(key, lambda: _browse_order(attempt, catalog, index, sort))  # noqa: B023
+        if not ordered:
             continue
-        if sort in ("price_asc", "price_desc"):
-            ordered = [h.product.id for h in _sorted([_hit(0.0, {}, m) for m in passing], sort)]
-        else:  # by rating; a sale by discount first unless the shopper asked for the best rated
-            ratings = catalog.get_ratings([m.product.id for m in passing])
-            key = _browse_key(attempt.on_sale and sort is None, ratings)
-            ordered = [m.product.id for m in sorted(passing, key=key)]
         fresh = [m for p in catalog.get_products(ordered[: limit * 2]) if (m := attempt.match(p)) is not None]
         hits = [_hit(1.0 / (1 + rank), {}, m) for rank, m in enumerate(fresh[:limit])]
         if hits:
             return hits, notes, attempt
     return [], notes, wanted
+
+
+def _browse_order(filters: Filters, catalog: CatalogRepository, index: StoreIndex, sort: str | None) -> list[str]:
+    """The ids of every product in the snapshot passing ``filters``, in the browse order."""
+    passing = [m for p in index.catalog_snapshot(catalog) if (m := filters.match(p)) is not None]
+    if sort in ("price_asc", "price_desc"):
+        return [h.product.id for h in _sorted([_hit(0.0, {}, m) for m in passing], sort)]
+    # By rating; a sale by discount first unless the shopper asked for the best rated.
+    ratings = catalog.get_ratings([m.product.id for m in passing])
+    return [m.product.id for m in sorted(passing, key=_browse_key(filters.on_sale and sort is None, ratings))]
 
 
 def _browse_key(by_discount: bool | None, ratings: dict[str, dict[str, float]]) -> Any:
@@ -229,6 +235,12 @@ def _browse_key(by_discount: bool | None, ratings: dict[str, dict[str, float]]) 
     if by_discount:
         return lambda m: (-round(discount(m.product, m.variant), 2), *rating(m))
     return rating
+
+
+def _fresh(ranked: list[Any], catalog: CatalogRepository, filters: Filters) -> list[SearchHit]:
+    """``ranked`` hits found in the index's snapshot, read again from the catalog (today's price, stock and
+    ratings) and checked again."""
+    return _match(ranked, {p.id: p for p in catalog.get_products([h.id for h in ranked])}, filters)
 
 
 def _match(ranked: list[Any], products: dict[str, Product], filters: Filters) -> list[SearchHit]:
