@@ -19,7 +19,7 @@ def product_image(name: str) -> Response:
     dark, light = PALETTE[digest[0] % len(PALETTE)]
     words = name.rsplit("-", 1)[0].replace("-", " ").title()
     # Centred and short enough for the middle 300 px: the widget's cards crop the picture to a square.
-    label = escape(words[:26].rstrip() + ("…" if len(words) > 26 else ""))
+    label = escape(words[:28].rstrip() + ("…" if len(words) > 28 else ""))
     peak = 120 + digest[1] % 80
     svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300" role="img" aria-label="{label}">
 <defs><linearGradient id="g" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="{light}"/>
