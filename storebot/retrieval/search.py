@@ -41,6 +41,8 @@ from storebot.retrieval.relax import relax
 CANDIDATES = 120
 SNIPPET_CHARS = 160
 RELEVANCE_FLOOR = 0.4
+BROWSE_KEPT = 1000
+"""A browse order remembers its first 1,000 ids (a page is at most ``SEARCH_LIMIT_MAX``), not the whole catalog."""
 """Hits scoring under this share of the best unfiltered hit are dropped: a filter that everything passes
 ("under $100") must not turn a search for shoes into a list of everything cheap."""
 
@@ -219,10 +221,11 @@ def _browse_order(filters: Filters, catalog: CatalogRepository, index: StoreInde
     """The ids of every product in the snapshot passing ``filters``, in the browse order."""
     passing = [m for p in index.catalog_snapshot(catalog) if (m := filters.match(p)) is not None]
     if sort in ("price_asc", "price_desc"):
-        return [h.product.id for h in _sorted([_hit(0.0, {}, m) for m in passing], sort)]
+        return [h.product.id for h in _sorted([_hit(0.0, {}, m) for m in passing], sort)][:BROWSE_KEPT]
     # By rating; a sale by discount first unless the shopper asked for the best rated.
     ratings = catalog.get_ratings([m.product.id for m in passing])
-    return [m.product.id for m in sorted(passing, key=_browse_key(filters.on_sale and sort is None, ratings))]
+    ordered = sorted(passing, key=_browse_key(filters.on_sale and sort is None, ratings))
+    return [m.product.id for m in ordered[:BROWSE_KEPT]]
 
 
 def _browse_key(by_discount: bool | None, ratings: dict[str, dict[str, float]]) -> Any:
