@@ -8,14 +8,19 @@ import io
 import re
 import time
 
+import jsonschema_rs  # schemathesis's validator
+import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
+from storebot import __version__
+from storebot.api.spec import build_spec
 from storebot.catalog.ingest import run_sync
 from storebot.catalog.sync import SyncOptions, sync_feed
 from storebot.chat.events import record_feedback, record_handoff
 from storebot.chat.session import FocusItem
 from storebot.retrieval.indexer import update_index
-from tests.retrieval_catalog import PRODUCTS, jsonl
+from tests.retrieval_catalog import POLICIES, PRODUCTS, REVIEWS, jsonl
+from tests.test_chat_chain import sse_events
 
 
 def chat(services, store_id: str, session_id: str, turns: list[tuple[str, str, list[str]]]) -> None:  # type: ignore[no-untyped-def]
@@ -179,3 +184,66 @@ def test_conversations_come_from_the_session_index_and_older_sessions_are_indexe
     assert services.redis.zscore(index, "session-rain-0002") is None
     listing = client.get("/api/v1/conversations", headers=auth).json
     assert [c["session_id"] for c in listing["items"]] == ["session-new-0003", "session-old-0001"]
+
+
+@pytest.mark.slow
+def test_a_transcript_shows_what_each_answer_was_based_on(client, services, store, auth) -> None:  # type: ignore[no-untyped-def]
+    """Real turns (the bundled local model) cite reviews and a policy; the transcript shows them as history does."""
+    keys = services.keys(store[0])
+    for kind, records in (("products", PRODUCTS), ("reviews", REVIEWS), ("policies", POLICIES)):
+        sync_feed(services.redis, keys, jsonl(records), SyncOptions(fmt="jsonl", kind=kind))
+    update_index(services.redis, keys, services.index_root, services.embedder)
+    pk, session = services.stores.get(store[0]).publishable_key, "sources-chat-01"
+    live = []
+    for question in ("what do reviewers say about the Ridge Shell rain jacket?", "what is your return policy?"):
+        response = client.post(f"/api/v1/chat/stream?key={pk}", json={"message": question, "session_id": session})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        live.append(dict(sse_events(response.get_data(as_text=True)))["sources"])
+    assert {r["review_id"] for r in live[0]["reviews"]} == {"rv1", "rv2"}, live[0]  # the Ridge Shell's reviews
+    assert live[1]["policies"], live[1]
+    services.sessions(store[0]).open(session).history.add_messages(
+        [HumanMessage("hello?"), AIMessage("Hello! How can I help?", id="old-style")]  # stored before sources
+    )
+
+    transcript = client.get(f"/api/v1/conversations/{session}", headers=auth).json
+    documented = build_spec(__version__)["paths"]["/api/v1/conversations/{session_id}"]["get"]["responses"]["200"]
+    jsonschema_rs.Draft202012Validator(documented["content"]["application/json"]["schema"]).validate(transcript)
+    reviewed, policy, old = [m for m in transcript["messages"] if m["role"] == "assistant"]
+    assert [r["review_id"] for r in reviewed["sources"]["reviews"]] == [r["review_id"] for r in live[0]["reviews"]]
+    cited = {r["review_id"]: r for r in reviewed["sources"]["reviews"]}
+    assert cited["rv2"] == {"review_id": "rv2", "product_id": "rain-1", "rating": 5,
+                            "text": "Stayed dry in a downpour on the ridge."}  # fmt: skip
+    assert cited["rv1"]["rating"] == 2 and cited["rv1"]["text"].startswith("Runs small")
+    assert reviewed["sources"]["policies"] == [] and reviewed["sources"]["policy_titles"] == {}
+    assert policy["sources"]["policies"] == live[1]["policies"]
+    assert policy["sources"]["policy_titles"] == {pid: "Returns" for pid in live[1]["policies"]}
+    assert old["id"] == "old-style" and "sources" not in old and old["cards"] == [] and old["feedback"] == []
+    # The same shape as the shopper's history API, from the same stored metadata.
+    history = client.get(f"/api/v1/chat/{session}/history?key={pk}").json["messages"]
+    assert [m.get("sources") for m in history if m["role"] == "assistant"] == [
+        m.get("sources") for m in (reviewed, policy, old)
+    ]
+
+
+def test_a_transcript_names_a_policy_deleted_since_and_leaves_old_answers_alone(client, services, store, auth) -> None:  # type: ignore[no-untyped-def]
+    from storebot.chat.history_view import answer_metadata
+    from storebot.chat.types import Citation
+
+    keys = services.keys(store[0])
+    sync_feed(services.redis, keys, jsonl(POLICIES), SyncOptions(fmt="jsonl", kind="policies"))
+    cited = [Citation("rv2", "rain-1", 5, "Stayed dry  in a downpour\non the ridge."), Citation("rv9", "x", None, "ok")]
+    services.sessions(store[0]).open("sources-meta-02").history.add_messages([
+        HumanMessage("returns and shipping?"),
+        AIMessage("Returns within 30 days.", response_metadata=answer_metadata([], cited, ["returns#0", "ship#1"])),
+        HumanMessage("tents"),
+        AIMessage("Two tents fit.", response_metadata={"cards": []}),  # stored before sources were kept
+    ])  # fmt: skip
+    messages = client.get("/api/v1/conversations/sources-meta-02", headers=auth).json["messages"]
+    assert messages[1]["sources"] == {
+        "reviews": [{"review_id": "rv2", "product_id": "rain-1", "rating": 5,
+                     "text": "Stayed dry in a downpour on the ridge."},
+                    {"review_id": "rv9", "product_id": "x", "rating": None, "text": "ok"}],
+        "policies": ["returns#0", "ship#1"],
+        "policy_titles": {"returns#0": "Returns", "ship#1": ""},  # a policy deleted since has no title
+    }  # fmt: skip
+    assert "sources" not in messages[3] and "sources" not in messages[0]

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -22,6 +23,8 @@ from playwright.sync_api import expect
 from storebot.app import create_app
 from storebot.catalog.ingest import SNIFF_BYTES, resolve_format, run_sync
 from storebot.catalog.sync import SyncOptions
+from storebot.chat.history_view import answer_metadata, short_quote
+from storebot.chat.types import Citation
 from storebot.embedded_redis import free_port
 from storebot.insights.review_analysis import AnalysisSettings, analyze_reviews
 from storebot.insights.review_store import ReviewInsightsStore
@@ -36,6 +39,7 @@ AXE = ROOT / "widgets" / "node_modules" / "axe-core" / "axe.min.js"
 BAD_FEED = b"id,title,price\n9001,Trail Mug,12.00\n9002,Broken Price Mug,twelve\n9003,,8.00\n"
 CHART_PRODUCT = "1002"  # Women's Ridge Shell Rain Jacket: 26 reviews over 14 months
 INSIGHT_PRODUCTS = {"1002", "1026", "1103", "1060"}  # the demo's most-reviewed products
+HOSTILE_QUOTE = '<img src=x onerror="window.pwned=1">Zip <b>broke</b> in a week'
 
 
 def _sync(services, store_id: str, kind: str, name: str, data: bytes) -> str:  # type: ignore[no-untyped-def]
@@ -45,6 +49,19 @@ def _sync(services, store_id: str, kind: str, name: str, data: bytes) -> str:  #
     jobs.start(job_id)
     run_sync(services.redis, services.keys(store_id), jobs, job_id, io.BytesIO(data), SyncOptions(fmt=fmt, kind=kind))
     return job_id
+
+
+def _sync_demo_slice(services, store_id: str, product_ids: set[str]) -> None:  # type: ignore[no-untyped-def]
+    """The demo's products ``product_ids`` and their reviews, synced into ``store_id``."""
+    feed = json.loads((FIXTURES / "products.json").read_text())
+    feed["products"] = [p for p in feed["products"] if str(p["id"]) in product_ids]
+    _sync(services, store_id, "products", "products.json", json.dumps(feed).encode())
+    reader = csv.DictReader((FIXTURES / "reviews.csv").open(newline=""))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reader.fieldnames or [])
+    writer.writeheader()
+    writer.writerows(r for r in reader if r["product_id"] in product_ids)
+    _sync(services, store_id, "reviews", "reviews.csv", out.getvalue().encode())
 
 
 @pytest.fixture(scope="module")
@@ -112,18 +129,37 @@ def insights_store(live) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """
     services = live["services"]
     store, secret = services.stores.create("Northwind Review Lab", [], store_id="review-lab")
-    feed = json.loads((FIXTURES / "products.json").read_text())
-    feed["products"] = [p for p in feed["products"] if str(p["id"]) in INSIGHT_PRODUCTS]
-    _sync(services, store.id, "products", "products.json", json.dumps(feed).encode())
-    reader = csv.DictReader((FIXTURES / "reviews.csv").open(newline=""))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=reader.fieldnames or [])
-    writer.writeheader()
-    writer.writerows(r for r in reader if r["product_id"] in INSIGHT_PRODUCTS)
-    _sync(services, store.id, "reviews", "reviews.csv", out.getvalue().encode())
+    _sync_demo_slice(services, store.id, INSIGHT_PRODUCTS)
     analyze_reviews(services.catalog(store.id), ReviewInsightsStore(services.redis, services.keys(store.id)),
                     services.embedder, AnalysisSettings.from_settings(services.settings))  # fmt: skip
     return {"url": live["url"], "secret": secret, "store": store.id}
+
+
+@pytest.fixture(scope="module")
+def sources_store(live) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A store on the live server whose chat answers cite reviews and policies: the demo's four most-reviewed
+    products, their 103 reviews and the demo policies, indexed; two real chat turns (the bundled local model, over
+    HTTP), and an answer stored with a hostile review quote beside one stored before sources were kept."""
+    services = live["services"]
+    store, secret = services.stores.create("Northwind Sources Lab", [], store_id="sources-lab")
+    _sync_demo_slice(services, store.id, INSIGHT_PRODUCTS)
+    _sync(services, store.id, "policies", "policies.json", (FIXTURES / "policies.json").read_bytes())
+    update_index(services.redis, services.keys(store.id), services.index_root, services.embedder)
+    answers = []
+    for message in ("what do reviewers say about the Women's Ridge Shell Rain Jacket?", "what is your return policy?"):
+        request = urllib.request.Request(
+            f"{live['url']}/api/v1/chat", json.dumps({"message": message, "session_id": "sources-chat-0001"}).encode(),
+            headers={"Content-Type": "application/json", "X-Storebot-Key": store.publishable_key})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=300) as response:
+            answers.append(json.loads(response.read()))
+    assert answers[0]["citations"] and answers[1]["policy_sources"], answers
+    hostile = answer_metadata([], [Citation("evil-1", "1002", 1, HOSTILE_QUOTE)], ["returns#0", "shipping#1"])
+    services.sessions(store.id).open("sources-seeded-0002").history.add_messages([
+        HumanMessage("is the zip any good?"), AIMessage("Reviewers disagree.", response_metadata=hostile),
+        HumanMessage("hello?"), AIMessage("Hello! How can I help?"),  # stored before sources were kept
+    ])  # fmt: skip
+    services.sessions(store.id).open("sources-seeded-0002").update(new_turn=True)
+    return {"url": live["url"], "secret": secret, "store": store.id, "answers": answers}
 
 
 @pytest.fixture
@@ -380,3 +416,79 @@ def test_axe_finds_no_serious_violations_in_any_section(browser, live) -> None: 
                       if v["impact"] in ("serious", "critical")]  # fmt: skip
     context.close()
     assert not any(found.values()), found
+
+
+def test_a_transcript_shows_the_reviews_and_policies_an_answer_was_based_on(page, sources_store) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, sources_store, "conversations")
+    assert settled(page, "#conversation-list") == "ready"
+    page.click("button[data-session='sources-chat-0001']")
+    assert settled(page, "#transcript") == "ready"
+    reviewed, policy = page.locator("#transcript [data-role=assistant]").all()
+    cited = list(dict.fromkeys(c["review_id"] for c in sources_store["answers"][0]["citations"]))
+    disclosure = reviewed.locator("details.sources")
+    expect(disclosure.locator("summary")).to_have_text(f"Based on {len(cited)} review{'s' if len(cited) > 1 else ''}")
+    assert disclosure.evaluate("d => d.open") is False, "collapsed by default"
+    expect(disclosure.locator("li.source").first).to_be_hidden()
+
+    # Keyboard only: Tab from the transcript reaches the toggle, which shows a focus ring; Enter opens it.
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "SUMMARY":
+            break
+    else:
+        pytest.fail("the sources toggle is not reachable with Tab")
+    assert page.evaluate("document.activeElement.closest('details') === document.querySelector('details.sources')")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") not in ("none", "")
+    page.keyboard.press("Enter")
+    assert disclosure.evaluate("d => d.open") is True
+    items = disclosure.locator("li.source[data-review-id]")
+    expect(items.first).to_be_visible()
+    assert items.evaluate_all("ls => ls.map(l => l.dataset.reviewId)") == cited
+    by_id = {c["review_id"]: c for c in reversed(sources_store["answers"][0]["citations"])}
+    for item, review_id in zip(items.all(), cited, strict=True):
+        source = by_id[review_id]
+        assert item.locator(".ref").inner_text() == f"#{review_id}"
+        assert item.locator("q").inner_text() == short_quote(source["text"])
+        assert item.locator(".stars").get_attribute("aria-label") == f"{source['rating']} of 5 stars"
+        assert item.locator(".stars").inner_text() == "★" * source["rating"] + "☆" * (5 - source["rating"])
+    expect(policy.locator("details.sources summary")).to_have_text("Based on Returns & Exchanges")
+    page.screenshot(path=str(SHOTS / "dashboard-sources.png"), full_page=True)
+    page.keyboard.press("Enter")  # and closes it again
+    assert disclosure.evaluate("d => d.open") is False
+
+
+def test_transcript_sources_are_text_and_old_answers_have_none(page, sources_store) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, sources_store, "conversations")
+    assert settled(page, "#conversation-list") == "ready"
+    page.click("button[data-session='sources-seeded-0002']")
+    assert settled(page, "#transcript") == "ready"
+    answer, old = page.locator("#transcript [data-role=assistant]").all()
+    answer.locator("details.sources summary").click()
+    expect(answer.locator("summary")).to_have_text("Based on 1 review · Returns & Exchanges, Shipping")
+    review = answer.locator("li.source[data-review-id='evil-1']")
+    expect(review.locator("q")).to_have_text(HOSTILE_QUOTE)  # shown as the shopper typed it, not parsed
+    assert review.locator("q *").count() == 0 and page.locator("#transcript img").count() == 0
+    assert page.evaluate("window.pwned") is None
+    policies = answer.locator("li.source.policy").evaluate_all("ls => ls.map(l => l.dataset.policy)")
+    assert policies == ["returns", "shipping"]
+    assert old.locator("details.sources").count() == 0 and "Hello! How can I help?" in old.inner_text()
+    page.screenshot(path=str(SHOTS / "dashboard-sources-hostile.png"), full_page=True)
+
+
+def test_axe_finds_no_serious_violations_in_open_sources(browser, sources_store) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1360, "height": 900})  # axe is injected inline
+    page = context.new_page()
+    sign_in(page, sources_store, "conversations")
+    settled(page, "#conversation-list")
+    page.click("button[data-session='sources-chat-0001']")
+    settled(page, "#transcript")
+    for summary in page.locator("#transcript details.sources summary").all():
+        summary.click()
+    assert page.locator("#transcript details.sources[open]").count() == 2
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run('#transcript', {resultTypes: ['violations']})")
+    context.close()
+    found = [
+        (v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not found, found

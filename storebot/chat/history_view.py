@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -50,16 +50,32 @@ def policy_titles(catalog: CatalogRepository, passage_ids: Sequence[str]) -> dic
     return {pid: titles.get(pid.split("#", 1)[0], "") for pid in passage_ids}
 
 
+def stored_sources(metadatas: Sequence[Mapping[str, Any]], catalog: CatalogRepository) -> list[dict[str, Any] | None]:
+    """Each stored answer's ``sources`` in the shape of the stream's ``sources`` event (``reviews``, ``policies``,
+    ``policy_titles``, the titles read once for the whole conversation), or None for a message stored without them."""
+    kept = [meta.get("sources") if isinstance(meta.get("sources"), dict) else None for meta in metadatas]
+    titles = policy_titles(catalog, sorted({str(pid) for s in kept if s for pid in s.get("policies") or []}))
+    shaped: list[dict[str, Any] | None] = []
+    for sources in kept:
+        if sources is None:
+            shaped.append(None)
+            continue
+        reviews = [r for r in sources.get("reviews") or [] if isinstance(r, dict)]
+        policies = [str(pid) for pid in sources.get("policies") or []]
+        named = {pid: titles.get(pid, "") for pid in policies}
+        shaped.append({"reviews": reviews, "policies": policies, "policy_titles": named})
+    return shaped
+
+
 def restored_messages(messages: Sequence[BaseMessage], catalog: CatalogRepository) -> list[dict[str, Any]]:
     """A conversation as the widget shows it: ``{"id", "role", "text"}``, and for an answer that showed them,
     ``cards`` (built from the catalog now) and ``sources`` (the shape of the stream's ``sources`` event)."""
     metas = [(m.response_metadata or {}) if m.type == "ai" else {} for m in messages]
     wanted = [c.get("product_id") for meta in metas for c in meta.get("cards") or [] if isinstance(c, dict)]
     products = {p.id: p for p in catalog.get_products(sorted({str(pid) for pid in wanted if pid}))}
-    policy_ids = {str(pid) for meta in metas for pid in (meta.get("sources") or {}).get("policies") or []}
-    titles = policy_titles(catalog, sorted(policy_ids))
+    sources = stored_sources(metas, catalog)
     restored = []
-    for message, meta in zip(messages, metas, strict=True):
+    for message, meta, shaped in zip(messages, metas, sources, strict=True):
         entry: dict[str, Any] = {"id": message.id, "role": "shopper" if message.type == "human" else "assistant",
                                  "text": message.content}  # fmt: skip
         if "cards" in meta:
@@ -69,10 +85,7 @@ def restored_messages(messages: Sequence[BaseMessage], catalog: CatalogRepositor
                 if isinstance(c, dict)
             )
             entry["cards"] = [c for c in cards if c is not None]
-        if isinstance(meta.get("sources"), dict):
-            reviews = [r for r in meta["sources"].get("reviews") or [] if isinstance(r, dict)]
-            policies = [str(pid) for pid in meta["sources"].get("policies") or []]
-            named = {pid: titles.get(pid, "") for pid in policies}
-            entry["sources"] = {"reviews": reviews, "policies": policies, "policy_titles": named}
+        if shaped is not None:
+            entry["sources"] = shaped
         restored.append(entry)
     return restored

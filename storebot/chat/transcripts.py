@@ -25,6 +25,7 @@ from langchain_core.messages import messages_from_dict
 from storebot.catalog.repository import CatalogRepository
 from storebot.chat.cards import shown_card
 from storebot.chat.events import MAX_PAGE, list_feedback, list_handoffs
+from storebot.chat.history_view import stored_sources
 from storebot.chat.memory import validate_session_id
 from storebot.chat.session import SessionState, session_index_key
 from storebot.errors import NotFound, StorebotError
@@ -76,7 +77,9 @@ def list_conversations(
 def get_conversation(
     client: redis.Redis, keys: StoreKeys, catalog: CatalogRepository, session_id: str
 ) -> dict[str, Any]:
-    """One session's transcript: messages with the product cards each answer showed, feedback and handoffs."""
+    """One session's transcript: messages with the product cards each answer showed, the reviews and policies it was
+    based on (``sources``, as the history API returns them; absent for answers stored before sources were kept),
+    feedback and handoffs."""
     validate_session_id(session_id)
     raw = client.lrange(keys("chat", session_id), 0, -1)
     if not raw:
@@ -95,14 +98,17 @@ def get_conversation(
             ratings.setdefault(record.message_id, []).append(
                 {"rating": record.rating, "comment": record.comment, "created_at": record.created_at}
             )
+    sources = stored_sources([(m.response_metadata or {}) if m.type == "ai" else {} for m in decoded], catalog)
     messages = []
-    for message in decoded:
+    for message, shaped in zip(decoded, sources, strict=True):
         entry = _plain(message)
         if message.type == "ai":
             cards = (message.response_metadata or {}).get("cards", [])
             entry["cards"] = [shown_card(products, c["product_id"], c.get("variant_id")) for c in cards]
             entry["cards"] = [c for c in entry["cards"] if c is not None]
             entry["feedback"] = ratings.get(message.id or "", [])
+            if shaped is not None:
+                entry["sources"] = shaped
         messages.append(entry)
     handoffs = [h.to_dict() for h in list_handoffs(client, keys, limit=FEEDBACK_READ) if h.session_id == session_id]
     return {

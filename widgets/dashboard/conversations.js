@@ -1,8 +1,9 @@
-// Conversations: the store's chat sessions with search, each transcript with its cards and feedback, the handoffs,
-// and the queue of fine-tuning examples to approve or reject.
+// Conversations: the store's chat sessions with search, each transcript with its cards, sources and feedback, the
+// handoffs, and the queue of fine-tuning examples to approve or reject.
 import { api, query } from "./api.js";
 import { card, fill, h, note, table, when } from "./dom.js";
 import { render as renderExamples } from "./examples.js";
+import { sources } from "./sources.js";
 import { guard } from "./ui.js";
 
 export function render(panel) {
@@ -73,6 +74,7 @@ function message(m) {
     h("span", { class: "who" }, m.role === "shopper" ? "Shopper" : m.role === "assistant" ? "Assistant" : "System"),
     h("p", {}, m.text),
     m.cards && m.cards.length ? h("div", { class: "cards", "aria-label": "Products shown" }, m.cards.map(card)) : null,
+    m.sources ? sources(m.sources) : null,
     (m.feedback || []).map((f) => h("p", { class: `feedback ${f.rating}` },
       f.rating === "up" ? "Shopper rated this answer helpful" : "Shopper rated this answer unhelpful",
       f.comment ? `: “${f.comment}”` : "")));

@@ -16,7 +16,7 @@ from storebot.api.spec.components import (
     query,
     ref,
 )
-from storebot.api.spec.shopper import SEARCH_PARAMS, SESSION
+from storebot.api.spec.shopper import SEARCH_PARAMS, SESSION, SOURCES
 
 CARD = obj(
     ("id", "title"),
@@ -47,6 +47,12 @@ MESSAGE = obj(
     text=STRING,
     cards=array(CARD),
     feedback=array(obj(("rating",), rating={"enum": ["up", "down"]}, comment=STRING, created_at=NUMBER)),
+    sources=SOURCES,
+)
+TRANSCRIPT_NOTE = (
+    "An answer carries `cards` (rebuilt from the catalog now), the shopper's `feedback`, and `sources`: the reviews "
+    "(id, product, rating, a short quote) and policy passages (with their policies' titles) it was based on, the "
+    "shape of the chat stream's `sources` event. Answers stored before sources were kept have no `sources`."
 )
 
 PATHS = {
@@ -63,11 +69,12 @@ PATHS = {
                         "conversations per request before answering with a cursor to continue from."),
     },
     "/api/v1/conversations/{session_id}": {
-        "get": operation("One transcript: messages with the product cards each answer showed, feedback, handoffs.",
+        "get": operation("One transcript: messages with each answer's product cards, sources and feedback; handoffs.",
                          auth="secret", tag="conversations", params=[SESSION], errors=(404,),
                          ok=obj(("session_id", "messages"), session_id=STRING, updated_at=nullable(NUMBER),
                                 turns=INTEGER, page_context=ANY_OBJECT, focus=array(CARD), messages=array(MESSAGE),
-                                handoffs=array(ANY_OBJECT))),
+                                handoffs=array(ANY_OBJECT)),
+                         description=TRANSCRIPT_NOTE),
     },
     "/api/v1/index": {
         "get": operation("The published search index: version, size on disk, counts, changes waiting.",
