@@ -48,6 +48,9 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 OFF_SCRIPT = re.compile(r"\b(?:sorry|as an? (?:ai|language model)|i (?:am|'m) (?:unable|not able)|i can(?:'|no)t)\b",
                         re.IGNORECASE)  # fmt: skip
 """A closing line from a small model that says any of this is noise, not help: it is dropped."""
+CLOSING_META = re.compile(r"\b(?:(?:my|this|the) (?:response|reply|answer)|i(?:'| wi)ll add|you(?:'| a)re right)\b"
+                          r"|:\s*$", re.IGNORECASE)  # fmt: skip
+"""A closing line that talks about the reply itself, or stops at a colon with nothing after it: dropped too."""
 CLOSING_WORDS = 20
 
 
@@ -196,7 +199,7 @@ class ChatService:
                 return None
             if leak_in(sentence, turn.deps.store.name):  # an injection's loot: prompt, markup, beacons, keys
                 return None
-            if max_sentences and _makes_claims(sentence, turn):
+            if max_sentences and (_makes_claims(sentence, turn) or CLOSING_META.search(sentence)):
                 return None  # a closing line is courtesy only: a small model's claims about products are not trusted
             args = (turn.products, turn.reviews, turn.policies)
             named = {"question": turn.request.message, "store_name": turn.deps.store.name,

@@ -1,0 +1,38 @@
+"""A small model only adds a closing line to the records' answer; one that talks about the reply itself is dropped."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from flask import Flask
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from storebot.chat.service import ChatService
+from storebot.llm import Capabilities, register_backend
+from storebot.services import Services
+from tests.test_chat_chain import ask, shop  # noqa: F401 - the small catalog fixture
+
+SMALL = Capabilities(condense=False, follows_instructions=False)  # like the bundled SmolLM2
+
+
+@pytest.mark.parametrize(
+    ("closing", "kept"),
+    [
+        ("Happy to help with anything else!", True),
+        ("You're right, I'll add a note to the end of my response:", False),  # seen from SmolLM2 in the dashboard
+        ("Let me know if this answer helps.", False),
+        ("Here is what else I found:", False),
+    ],
+)
+def test_a_closing_line_about_the_reply_is_dropped(app: Flask, services: Services, shop: str,  # noqa: F811
+                                                   closing: str, kept: bool) -> None:  # fmt: skip
+    name = f"closing-{abs(hash(closing))}"
+    register_backend(name, lambda spec: GenericFakeChatModel(messages=itertools.repeat(AIMessage(closing))),
+                     capabilities=SMALL)  # fmt: skip
+    app.config["LLM_BACKEND"] = name
+    response = ask(ChatService.from_services(services), shop, "what is your return policy?")
+    assert response.intent == "policy" and response.text, response
+    assert response.text.rstrip().endswith(closing) is kept, response.text
+    assert response.grounding["ok"]
