@@ -469,3 +469,23 @@ def test_streamed_sentences_are_checked_with_the_answer_so_far_as_context() -> N
     assert not check_answer("It is in stock.", products(), [], [], context=shown).ok
     # Claims in the context were checked when they were shown: they are not reported again.
     assert check_answer("Reviewers like it.", products(), REVIEWS, [], context="The tent costs $1.").ok
+
+
+def test_a_sentence_several_reviews_share_is_quoted_once() -> None:
+    shared = "I live somewhere it rains nine months a year, so I'm picky about rain jackets."
+    passages = [review(f"r{i}", "rain-1", 5, f"{shared} {tail}") for i, tail in
+                enumerate(["Love the hood on this one.", "The hood is really great.", "Never got wet once."])]  # fmt: skip
+    answer = summarize_reviews(passages, question="what do reviewers say about the rain?")
+    assert answer.count("picky about rain jackets") == 1, answer
+    assert answer.count('"') == 6, "still three quotes, each review by another sentence: " + answer
+
+
+def test_a_policy_answer_names_its_policy_once() -> None:
+    policy = Policy(id="returns", title="Returns & Exchanges",
+                    body="Unworn items can be returned within 30 days.\n\n" + "Filler words here. " * 60
+                    + "\n\nReturned items are refunded to the original payment within 5 days.")  # fmt: skip
+    passages = [Passage(pid, text, 0.8, {"policy_id": "returns"}) for pid, text in policy_passages(policy, words=40)]
+    assert len(passages) >= 2 and all(p.text.startswith("Returns & Exchanges: ") for p in passages)
+    answer = deterministic_answer("policy", "how do returns and refunds work?", [], [], [passages[0], passages[-1]])
+    assert answer.count("Returns & Exchanges") == 1, answer
+    assert "30 days" in answer and "refunded" in answer, answer

@@ -22,6 +22,7 @@ from storebot.catalog.models import Product, Variant
 from storebot.chat.cards import availability_label, option_labels, price_label
 from storebot.chat.claims import sentence_spans
 from storebot.chat.prompts import SYNONYMS, relevant_attributes
+from storebot.retrieval.normalize import fold
 
 MAX_LISTED = 5
 MAX_QUOTE_WORDS = 25
@@ -158,16 +159,27 @@ def _policy(question: str, policies: Sequence[Any]) -> str:
     if not policies:
         return NO_POLICY
     text = " ".join(p.text for p in policies[:2])
-    return _best_sentences(text, question, 2) or NO_POLICY
+    answer = _best_sentences(text, question, 2) or NO_POLICY
+    # Each passage starts with its policy's title ("Returns & Exchanges: ..."): say it once.
+    for title in dict.fromkeys(t.split(": ", 1)[0] for t in (p.text for p in policies[:2]) if ": " in t):
+        head, found, rest = answer.partition(f"{title}: ")
+        if found:
+            answer = head + found + rest.replace(f" {title}: ", " ")
+    return answer
 
 
 def summarize_reviews(passages: Sequence[Any], *, question: str = "") -> str:
-    """What reviewers say, quoted from the top passages with their star ratings."""
-    quotes = []
+    """What reviewers say, quoted from the top passages with their star ratings (a sentence several reviews share
+    is quoted once: the next review is quoted by another of its sentences)."""
+    quotes: list[str] = []
+    seen: set[str] = set()
     for passage in passages[:3]:
-        sentence = _best_sentences(passage.text, question, 1, min_words=4)
+        sentences = (passage.text[s:e].strip() for s, e in sentence_spans(passage.text))
+        unquoted = " ".join(x for x in sentences if fold(x) not in seen)
+        sentence = _best_sentences(unquoted, question, 1, min_words=4)
         if not sentence:
             continue
+        seen.add(fold(sentence))
         rating = (passage.metadata or {}).get("rating")
         quotes.append(f'"{sentence}"' + (f" (rated {int(rating)}/5)" if rating is not None else ""))
     if not quotes:
