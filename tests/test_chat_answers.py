@@ -473,8 +473,8 @@ def test_streamed_sentences_are_checked_with_the_answer_so_far_as_context() -> N
 
 def test_a_sentence_several_reviews_share_is_quoted_once() -> None:
     shared = "I live somewhere it rains nine months a year, so I'm picky about rain jackets."
-    passages = [review(f"r{i}", "rain-1", 5, f"{shared} {tail}") for i, tail in
-                enumerate(["Love the hood on this one.", "The hood is really great.", "Never got wet once."])]  # fmt: skip
+    tails = ["Love the hood on this one.", "The hood is really great.", "Never got wet once."]
+    passages = [review(f"r{i}", "rain-1", 5, f"{shared} {tail}") for i, tail in enumerate(tails)]
     answer = summarize_reviews(passages, question="what do reviewers say about the rain?")
     assert answer.count("picky about rain jackets") == 1, answer
     assert answer.count('"') == 6, "still three quotes, each review by another sentence: " + answer
