@@ -380,3 +380,30 @@ def test_a_query_with_nothing_left_to_search_browses_the_whole_catalog(demo: tup
     assert cheapest["sort"] == "price_asc" and prices == sorted(prices)
     lowest = min(m.price for p in products if (m := Filters().match(p)) is not None and m.price is not None)
     assert prices[0] == lowest
+
+
+def test_search_pages_with_offset_and_next_offset(demo: tuple[Flask, str]) -> None:
+    app, key = demo
+    client = app.test_client()
+
+    def page(q: str, limit: int, offset: int | None = None) -> dict[str, Any]:
+        args = {"q": q, "limit": limit, "key": key, **({"offset": offset} if offset is not None else {})}
+        response = client.get("/api/v1/search", query_string=args)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()  # type: ignore[no-any-return]
+
+    whole = [item["id"] for item in page("rain jacket", 10)["items"]]
+    first, second = page("rain jacket", 5), page("rain jacket", 5, 5)
+    assert first["offset"] == 0 and first["next_offset"] == 5 and second["offset"] == 5
+    assert [item["id"] for item in first["items"] + second["items"]] == whole
+
+    # A browse pages too; the last page says so.
+    sale = [page("what's on sale?", 20, offset) for offset in (0, 20)]
+    assert sale[0]["next_offset"] == 20 and sale[1]["next_offset"] is None
+    ids = [item["id"] for p in sale for item in p["items"]]
+    assert len(ids) == len(set(ids)) == 27
+
+    for args, wrong in (({"offset": "115", "limit": "10"}, "offset + limit"), ({"offset": "x"}, "offset")):
+        response = client.get("/api/v1/search", query_string={"q": "jacket", "key": key, **args})
+        assert response.status_code == 400 and wrong in response.get_json()["error"]["message"]
+        assert response.get_json()["error"]["fix"]

@@ -8,7 +8,7 @@ from storebot.api.auth import add_cors_headers, answer_preflight, current_store,
 from storebot.errors import StorebotError
 from storebot.retrieval.filters import Filters
 from storebot.retrieval.passages import search_reviews
-from storebot.retrieval.search import IndexNotReady, search_products
+from storebot.retrieval.search import MAX_DEPTH, IndexNotReady, search_products
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
 bp.after_request(add_cors_headers)
@@ -25,6 +25,14 @@ def _limit(default: int = 10) -> int:
     return int(raw)
 
 
+def _offset() -> int:
+    raw = request.args.get("offset", "0")
+    if not raw.isdigit() or int(raw) >= MAX_DEPTH:
+        raise StorebotError(f"offset must be a whole number from 0 to {MAX_DEPTH - 1}.",
+                            fix="Send the next_offset of the previous page, e.g. offset=10.")  # fmt: skip
+    return int(raw)
+
+
 def _query() -> str:
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY_CHARS:
@@ -38,7 +46,7 @@ def search():  # type: ignore[no-untyped-def]
     store = current_store()
     result = search_products(
         services().indexes, services().catalog(store.id), store.id, _query(),
-        limit=_limit(), filters=Filters.from_params(request.args) or None,
+        limit=_limit(), offset=_offset(), filters=Filters.from_params(request.args) or None,
     )  # fmt: skip
     return jsonify(result.to_dict())
 

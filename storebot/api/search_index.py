@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from storebot.api.auth import current_store, require_secret_key, services
-from storebot.api.search import _limit, _query
+from storebot.api.search import _limit, _offset, _query
 from storebot.retrieval.filters import Filters
 from storebot.retrieval.indexer import IndexRepository, pending
 from storebot.retrieval.search import search_products
@@ -54,6 +54,6 @@ def merchant_search():  # type: ignore[no-untyped-def]
     store_id = current_store().id
     result = search_products(
         services().indexes, services().catalog(store_id), store_id, _query(),
-        limit=_limit(), filters=Filters.from_params(request.args) or None,
+        limit=_limit(), offset=_offset(), filters=Filters.from_params(request.args) or None,
     )  # fmt: skip
     return jsonify(result.to_dict())

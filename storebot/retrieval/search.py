@@ -39,6 +39,8 @@ from storebot.retrieval.query import ParsedQuery, parse_query
 from storebot.retrieval.relax import relax
 
 CANDIDATES = 120
+MAX_DEPTH = CANDIDATES
+"""How deep ``offset`` may page: the ranked candidates. Beyond them, a filter narrows better than a next page."""
 SNIPPET_CHARS = 160
 RELEVANCE_FLOOR = 0.4
 BROWSE_KEPT = 1000
@@ -100,6 +102,8 @@ class SearchResult:
     filters: Filters
     relaxed: list[str] = field(default_factory=list)
     index_version: int = 0
+    offset: int = 0
+    next_offset: int | None = None  # where the next page starts; None on the last page
 
     @property
     def filters_applied(self) -> dict[str, Any]:
@@ -113,6 +117,8 @@ class SearchResult:
             "filters_applied": self.filters_applied,
             "relaxed": self.relaxed,
             "index_version": self.index_version,
+            "offset": self.offset,
+            "next_offset": self.next_offset,
             "items": [hit.to_dict() for hit in self.hits],
         }
 
@@ -129,12 +135,19 @@ def search_products(
     query: str,
     *,
     limit: int = 10,
+    offset: int = 0,
     filters: Filters | None = None,
 ) -> SearchResult:
-    """Search one store's products; see the module docstring."""
+    """Search one store's products; see the module docstring. ``offset`` pages through the results, at most
+    :data:`MAX_DEPTH` deep."""
     query = query.strip()
     if not query and not filters:
         raise StorebotError("The search query is empty.", fix="Send q=... with what the shopper typed.")
+    if offset < 0 or offset + limit > MAX_DEPTH:
+        raise StorebotError(f"Search results go {MAX_DEPTH} deep: offset + limit must be at most {MAX_DEPTH}.",
+                            fix="Narrow the query with a filter (price_max, category, size...) instead of paging "
+                                "further.")  # fmt: skip
+    want = offset + limit + 1  # one more than the page: whether another page follows
     index = indexes.get(store_id)
     if index is None:
         raise IndexNotReady(
@@ -144,21 +157,30 @@ def search_products(
     parsed = parse_query(query, index.vocabulary)
     wanted = parsed.filters.merge(filters.resolved(index.vocabulary)) if filters else parsed.filters
     if not parsed.search_text:  # only filters, a sort or the way of asking: nothing to rank by meaning
-        hits, relaxed, used = _browse(wanted, catalog, index, limit, parsed.sort)
-        return SearchResult(query, parsed, hits, used, relaxed, index.version)
+        hits, relaxed, used = _browse(wanted, catalog, index, want, parsed.sort)
+        return _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
     text = parsed.search_text
     ranker = ranker_for(index)
     vector = index.embedder.encode_query(text)
-    ranked = ranker.rank(text, vector, k=max(CANDIDATES, limit))
+    ranked = ranker.rank(text, vector, k=max(CANDIDATES, want))
     floor = ranked[0].score * RELEVANCE_FLOOR if ranked else 0.0
     ranked = [h for h in ranked if h.score >= floor]
-    hits, relaxed, used = _filtered(ranked, wanted, catalog, limit, ranker, text, vector, index)
+    hits, relaxed, used = _filtered(ranked, wanted, catalog, want, ranker, text, vector, index)
     if parsed.sort:
         hits = _sorted(hits, parsed.sort)
+    result = _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
     terms = _terms(text)
-    for hit in hits:
+    for hit in result.hits:
         hit.highlights = highlights(hit.product, terms)
-    return SearchResult(query, parsed, hits[:limit], used, relaxed, index.version)
+    return result
+
+
+def _page(result: SearchResult, offset: int, limit: int) -> SearchResult:
+    """``result`` cut to one page, saying where the next one starts."""
+    more = len(result.hits) > offset + limit
+    result.hits, result.offset = result.hits[offset : offset + limit], offset
+    result.next_offset = offset + limit if more and offset + limit < MAX_DEPTH else None
+    return result
 
 
 def _filtered(

@@ -166,7 +166,7 @@ SCHEMAS: dict[str, Schema] = {
     "SearchHit": obj(("id", "title", "score"), id=STRING, title=STRING, price=nullable(STRING), score=NUMBER,
                      matched_variant=nullable(ANY_OBJECT), highlights=array(ANY_OBJECT)),
     "SearchResult": obj(("items",), query=STRING, filters_applied=ANY_OBJECT, relaxed=array(STRING),
-                        items=array(ref("SearchHit"))),
+                        offset=INTEGER, next_offset=nullable(INTEGER), items=array(ref("SearchHit"))),
     "ChatResponse": obj(("session_id", "text", "intent"), session_id=STRING, text=STRING, intent=STRING,
                         message_id=STRING, cards=array(ANY_OBJECT), citations=array(ANY_OBJECT),
                         policy_sources=array(STRING), suggestions=array(STRING), focus=array(STRING),

@@ -22,6 +22,11 @@ SESSION = path("session_id", SESSION_ID, "The chat session.")
 SEARCH_PARAMS = [
     query("q", {"type": "string", "maxLength": 500}, 'The query; filters are parsed from it ("under $150").'),
     query("limit", {"type": "integer", "minimum": 1, "maximum": 50}),
+    query(
+        "offset",
+        {"type": "integer", "minimum": 0, "maximum": 119},
+        "Where the page starts: the previous page's next_offset. offset + limit is at most 120.",
+    ),
     query("price_min", {"type": "string", "pattern": "^[0-9]{1,7}(\\.[0-9]{1,2})?$"}),
     query("price_max", {"type": "string", "pattern": "^[0-9]{1,7}(\\.[0-9]{1,2})?$"}),
     query("color", STRING),
