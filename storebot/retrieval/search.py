@@ -202,12 +202,12 @@ def _filtered(
         hits = _match(ranked, products, attempt)
         if len(hits) < limit:
             # The ranked candidates ran short: filter the whole catalog and rank only what passes.
-            passing = {p.id: m for p in index.catalog_snapshot(catalog) if (m := attempt.match(p)) is not None}
+            passing = _passing_ids(attempt, catalog, index)
             if passing:
                 # Rank the passing products together with the best unfiltered ones, so that scores keep the
                 # unfiltered scale (fusion normalises per query) and the relevance floor still means something.
                 anchors = {h.id for h in ranked[:limit]}
-                allowed = anchors | passing.keys()
+                allowed = anchors | passing
                 reranked = ranker.rank(text, vector, k=limit + len(anchors), allowed=allowed.__contains__)
                 top = reranked[0].score if reranked else 0.0
                 kept = [h for h in reranked if h.id in passing and h.score >= top * RELEVANCE_FLOOR]
@@ -215,6 +215,13 @@ def _filtered(
         if hits:
             return hits, notes, attempt
     return [], notes, wanted
+
+
+def _passing_ids(filters: Filters, catalog: CatalogRepository, index: StoreIndex) -> frozenset[str]:
+    """The ids of the snapshot's products passing ``filters``, worked out once per index version and filter set."""
+    key = ("passing", json.dumps(filters.to_dict(), sort_keys=True))
+    snapshot = index.catalog_snapshot(catalog)
+    return index.derived(key, lambda: frozenset(p.id for p in snapshot if filters.match(p) is not None))
 
 
 def _browse(wanted: Filters, catalog: CatalogRepository, index: StoreIndex, limit: int,
