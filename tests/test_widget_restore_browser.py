@@ -16,13 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from storebot.catalog.sync import SyncOptions, sync_feed
-from storebot.embedded_redis import free_port
-from storebot.insights.review_analysis import analyze_reviews
-from storebot.insights.review_store import ReviewInsightsStore
-from storebot.retrieval.indexer import update_index
-from tests.browser import serving, storefront_app
 from tests.conftest import FIXTURES, ROOT
-from tests.test_widget_sources_browser import ROOT_JS, ask, demo_feed, serious_axe_violations
+from tests.test_widget_sources_browser import ROOT_JS, ask, ridge_shell_storefront, serious_axe_violations
 
 pytestmark = pytest.mark.browser
 SHOT = ROOT / "tests" / "screenshots" / "restored-conversation.png"
@@ -31,17 +26,8 @@ QUESTION = "what do reviewers say about the fit of the Ridge Shell Jacket?"
 
 @pytest.fixture(scope="module")
 def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]
-    port = free_port()
-    app, services, store = storefront_app(redis_url, str(tmp_path_factory.mktemp("live")), port)
-    services.__dict__["embedder"] = embedder
-    keys = services.keys(store.id)
-    for kind, name in (("products", "products.json"), ("reviews", "reviews.csv"), ("policies", "policies.json")):
-        feed, fmt = demo_feed(name, kind)
-        sync_feed(services.redis, keys, feed, SyncOptions(fmt=fmt, kind=kind))
-    update_index(services.redis, keys, services.index_root, services.embedder)
-    analyze_reviews(services.catalog(store.id), ReviewInsightsStore(services.redis, keys), services.embedder)
-    with serving(app, port, redis_url=redis_url, key_prefix=app.config["KEY_PREFIX"]):
-        yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}", "services": services, "keys": keys}
+    with ridge_shell_storefront(redis_url, embedder, str(tmp_path_factory.mktemp("live"))) as served:
+        yield served
 
 
 @pytest.fixture

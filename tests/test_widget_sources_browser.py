@@ -7,6 +7,7 @@ summary, which cites review ids; the disclosure lists those reviews. A policy qu
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -43,10 +44,12 @@ def demo_feed(name: str, kind: str) -> tuple[io.BytesIO, str]:
     return io.BytesIO(raw), resolve_format("auto", name, raw[:SNIFF_BYTES], kind)
 
 
-@pytest.fixture(scope="module")
-def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def ridge_shell_storefront(redis_url: str, embedder, data_dir: str) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """The storefront served on a free port, with the Ridge Shell slice of the demo synced, indexed and its
+    reviews analysed: ``{"url", "services", "keys"}``."""
     port = free_port()
-    app, services, store = storefront_app(redis_url, str(tmp_path_factory.mktemp("live")), port)
+    app, services, store = storefront_app(redis_url, data_dir, port)
     services.__dict__["embedder"] = embedder
     keys = services.keys(store.id)
     for kind, name in (("products", "products.json"), ("reviews", "reviews.csv"), ("policies", "policies.json")):
@@ -55,7 +58,13 @@ def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
     update_index(services.redis, keys, services.index_root, services.embedder)
     analyze_reviews(services.catalog(store.id), ReviewInsightsStore(services.redis, keys), services.embedder)
     with serving(app, port, redis_url=redis_url, key_prefix=app.config["KEY_PREFIX"]):
-        yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}"}
+        yield {"url": f"http://127.0.0.1:{port}/shop/{store.id}", "services": services, "keys": keys}
+
+
+@pytest.fixture(scope="module")
+def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]
+    with ridge_shell_storefront(redis_url, embedder, str(tmp_path_factory.mktemp("live"))) as served:
+        yield served
 
 
 @pytest.fixture

@@ -165,10 +165,7 @@ export class StorebotChatElement extends HTMLElement {
         if (m.role === "shopper") this.view.log.append(shopperMessage(m.text, this.t));
         else {
           const msg = this.assistant();
-          msg.setText(m.text);
-          msg.setSources(m.sources); // as the answer showed them; cards carry the catalog's current price and stock
-          msg.setCards(m.cards);
-          msg.root.setAttribute("data-state", "done");
+          msg.restore(m);
           if (m.id) msg.addFeedback((rating) => this.rate(session, rating, m.id));
         }
       }

@@ -51,6 +51,14 @@ export class AssistantMessage {
     (this.sources || this.body).after(this.cards);
   }
 
+  /** A finished answer from the history: its text, sources and cards (the cards carry today's price and stock). */
+  restore({ text, sources, cards }) {
+    this.setText(text);
+    this.setSources(sources);
+    this.setCards(cards);
+    this.root.setAttribute("data-state", "done");
+  }
+
   /** "Based on N reviews" under the text: collapsed until the shopper opens it. */
   setSources(sources) {
     if (this.sources) return;
