@@ -182,6 +182,14 @@ def sign_in(page, live, section: str = "") -> None:  # type: ignore[no-untyped-d
     page.locator("[role=tablist]").wait_for()
 
 
+def open_transcript(page, store, session_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in to ``store``'s conversations and open one session's transcript."""
+    sign_in(page, store, "conversations")
+    assert settled(page, "#conversation-list") == "ready"
+    page.click(f"button[data-session='{session_id}']")
+    assert settled(page, "#transcript") == "ready"
+
+
 def settled(page, selector: str) -> str:  # type: ignore[no-untyped-def]
     """Wait until a guarded block has loaded; its state: ready, or unavailable for an API not deployed yet."""
     page.wait_for_function(
@@ -419,10 +427,7 @@ def test_axe_finds_no_serious_violations_in_any_section(browser, live) -> None: 
 
 
 def test_a_transcript_shows_the_reviews_and_policies_an_answer_was_based_on(page, sources_store) -> None:  # type: ignore[no-untyped-def]
-    sign_in(page, sources_store, "conversations")
-    assert settled(page, "#conversation-list") == "ready"
-    page.click("button[data-session='sources-chat-0001']")
-    assert settled(page, "#transcript") == "ready"
+    open_transcript(page, sources_store, "sources-chat-0001")
     reviewed, policy = page.locator("#transcript [data-role=assistant]").all()
     cited = list(dict.fromkeys(c["review_id"] for c in sources_store["answers"][0]["citations"]))
     disclosure = reviewed.locator("details.sources")
@@ -458,10 +463,7 @@ def test_a_transcript_shows_the_reviews_and_policies_an_answer_was_based_on(page
 
 
 def test_transcript_sources_are_text_and_old_answers_have_none(page, sources_store) -> None:  # type: ignore[no-untyped-def]
-    sign_in(page, sources_store, "conversations")
-    assert settled(page, "#conversation-list") == "ready"
-    page.click("button[data-session='sources-seeded-0002']")
-    assert settled(page, "#transcript") == "ready"
+    open_transcript(page, sources_store, "sources-seeded-0002")
     answer, old = page.locator("#transcript [data-role=assistant]").all()
     answer.locator("details.sources summary").click()
     expect(answer.locator("summary")).to_have_text("Based on 1 review · Returns & Exchanges, Shipping")
@@ -478,10 +480,7 @@ def test_transcript_sources_are_text_and_old_answers_have_none(page, sources_sto
 def test_axe_finds_no_serious_violations_in_open_sources(browser, sources_store) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(bypass_csp=True, viewport={"width": 1360, "height": 900})  # axe is injected inline
     page = context.new_page()
-    sign_in(page, sources_store, "conversations")
-    settled(page, "#conversation-list")
-    page.click("button[data-session='sources-chat-0001']")
-    settled(page, "#transcript")
+    open_transcript(page, sources_store, "sources-chat-0001")
     for summary in page.locator("#transcript details.sources summary").all():
         summary.click()
     assert page.locator("#transcript details.sources[open]").count() == 2
