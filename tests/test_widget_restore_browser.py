@@ -11,41 +11,26 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from storebot.catalog.sync import SyncOptions, sync_feed
 from tests.conftest import FIXTURES, ROOT
-from tests.test_widget_sources_browser import ROOT_JS, ask, ridge_shell_storefront, serious_axe_violations
+from tests.test_widget_sources_browser import ROOT_JS, ask, live, page, serious_axe_violations  # noqa: F401
 
 pytestmark = pytest.mark.browser
 SHOT = ROOT / "tests" / "screenshots" / "restored-conversation.png"
 QUESTION = "what do reviewers say about the fit of the Ridge Shell Jacket?"
 
 
-@pytest.fixture(scope="module")
-def live(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:  # type: ignore[no-untyped-def, type-arg]
-    with ridge_shell_storefront(redis_url, embedder, str(tmp_path_factory.mktemp("live"))) as served:
-        yield served
-
-
-@pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # axe is injected inline
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def put_jacket_on_sale(live: dict, price: str) -> None:  # type: ignore[type-arg]
+def put_jacket_on_sale(served: dict, price: str) -> None:  # type: ignore[type-arg]
     """The merchant marks the men's Ridge Shell down to ``price`` (from $139) after the conversation."""
     products = json.loads((FIXTURES / "products.json").read_text())["products"]
     jacket = next(p for p in products if p["id"] == 1001)
     for variant in jacket["variants"]:
         variant["price"], variant["compare_at_price"] = price, "139.00"
     feed = io.BytesIO(json.dumps({"products": [jacket]}).encode())
-    sync_feed(live["services"].redis, live["keys"], feed, SyncOptions(fmt="shopify", kind="products"))
+    sync_feed(served["services"].redis, served["keys"], feed, SyncOptions(fmt="shopify", kind="products"))
 
 
 def shown(answer) -> dict:  # type: ignore[no-untyped-def, type-arg]
@@ -59,7 +44,7 @@ def shown(answer) -> dict:  # type: ignore[no-untyped-def, type-arg]
     }
 
 
-def test_a_reloaded_page_restores_the_answers_cards_and_sources(page, live) -> None:  # type: ignore[no-untyped-def]
+def test_a_reloaded_page_restores_the_answers_cards_and_sources(page, live) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     answer = ask(page, f"{live['url']}/products/1001", QUESTION)
     before = shown(answer)
     assert before["cards"] == ["1001"] and "$139.00" in answer.locator("[part~='price']").inner_text()
