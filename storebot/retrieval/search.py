@@ -43,10 +43,10 @@ MAX_DEPTH = CANDIDATES
 """How deep ``offset`` may page: the ranked candidates. Beyond them, a filter narrows better than a next page."""
 SNIPPET_CHARS = 160
 RELEVANCE_FLOOR = 0.4
-BROWSE_KEPT = 1000
-"""A browse order remembers its first 1,000 ids (a page is at most ``SEARCH_LIMIT_MAX``), not the whole catalog."""
 """Hits scoring under this share of the best unfiltered hit are dropped: a filter that everything passes
 ("under $100") must not turn a search for shoes into a list of everything cheap."""
+BROWSE_KEPT = 1000
+"""A browse order remembers its first 1,000 ids (a page is at most ``SEARCH_LIMIT_MAX``), not the whole catalog."""
 
 
 class IndexNotReady(StorebotError):
@@ -217,9 +217,14 @@ def _filtered(
     return [], notes, wanted
 
 
+def _filters_key(filters: Filters) -> str:
+    """``filters`` as a stable string, for remembering what was worked out from them."""
+    return json.dumps(filters.to_dict(), sort_keys=True)
+
+
 def _passing_ids(filters: Filters, catalog: CatalogRepository, index: StoreIndex) -> frozenset[str]:
     """The ids of the snapshot's products passing ``filters``, worked out once per index version and filter set."""
-    key = ("passing", json.dumps(filters.to_dict(), sort_keys=True))
+    key = ("passing", _filters_key(filters))
     snapshot = index.catalog_snapshot(catalog)
     return index.derived(key, lambda: frozenset(p.id for p in snapshot if filters.match(p) is not None))
 
@@ -235,7 +240,7 @@ def _browse(wanted: Filters, catalog: CatalogRepository, index: StoreIndex, limi
     for attempt, note in [(wanted, ""), *relax(wanted)]:
         if note:
             notes.append(note)
-        key = ("browse", json.dumps(attempt.to_dict(), sort_keys=True), sort)
+        key = ("browse", _filters_key(attempt), sort)
         ordered = index.derived(key, lambda: _browse_order(attempt, catalog, index, sort))  # noqa: B023
         if not ordered:
             continue

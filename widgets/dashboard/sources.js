@@ -1,11 +1,12 @@
 // What an answer in a transcript was based on: "Based on 3 reviews · Returns & Exchanges", a collapsed <details>
 // (keyboard and screen reader support come with the element) listing each cited review with its id, stars and quote,
 // and each policy by its title. Review text is shoppers' words: dom.js sets it as text, never as HTML.
+import { normalizeSources, policyName } from "../src/sources.js"; // the shopper widget's rules, one copy
 import { h } from "./dom.js";
 
 /** The disclosure under an answer, or null for an answer that cited nothing or was stored before sources were kept. */
 export function sources(data) {
-  const reviews = distinctReviews(data && data.reviews);
+  const { reviews } = normalizeSources(data);
   const policies = distinctPolicies(data && data.policies, data && data.policy_titles);
   if (!reviews.length && !policies.length) return null;
   return h("details", { class: "sources" },
@@ -36,25 +37,14 @@ function review(r) {
     r.text ? h("q", { class: "quote", dir: "auto" }, r.text) : null);
 }
 
-/** Each review once (an answer may cite two passages of one review), in the order the answer cited them. */
-function distinctReviews(reviews) {
-  const seen = new Set();
-  return (Array.isArray(reviews) ? reviews : []).filter((r) => {
-    const id = r && r.review_id !== null && r.review_id !== undefined ? String(r.review_id) : "";
-    if (!id || seen.has(id)) return false;
-    seen.add(id);
-    return true;
-  });
-}
-
-/** Each policy once ("returns#0" and "returns#2" are passages of one policy), titled; a deleted one by its id. */
+/** Each policy once ("returns#0" and "returns#2" are passages of one policy), titled; a deleted one by its id made readable. */
 function distinctPolicies(passages, titles) {
   const byPolicy = new Map();
   for (const passage of Array.isArray(passages) ? passages : []) {
     const id = String(passage).split("#")[0];
     const title = titles && typeof titles[passage] === "string" ? titles[passage].trim() : "";
     const known = byPolicy.get(id);
-    if (!known || (!known.known && title)) byPolicy.set(id, { id, title: title || id, known: Boolean(title) });
+    if (!known || (!known.known && title)) byPolicy.set(id, { id, title: policyName(passage, titles), known: Boolean(title) });
   }
   return [...byPolicy.values()];
 }
