@@ -40,7 +40,7 @@ from storebot.retrieval.filters import Filters
 from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
 from storebot.retrieval.passages import Passage, search_policies, search_reviews
-from storebot.retrieval.search import IndexNotReady, SearchResult, search_products
+from storebot.retrieval.search import IndexNotReady, SearchResult, close_matches, search_products
 from storebot.stores import Store
 
 CARDS = 4
@@ -211,6 +211,8 @@ def retrieve(turn: Turn) -> Turn:
             turn.intent = IntentResult("product_question", 0.6, "asks about a product it names")
             intent = "product_question"
         want = 2 if intent == "comparison" else 1
+        if intent == "search":
+            found = [(hit.product, hit.variant) for hit in close_matches(turn.search)]
         if intent == "product_question":
             found = _page_product_first(found, turn)
         turn.products = found if intent in ("search", "recommendation") else found[:want]

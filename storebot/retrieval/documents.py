@@ -7,9 +7,12 @@ are a safe proxy at about 1.3 pieces each).
 
 Example:
     >>> p = Product(id="1", title="Ridge Shell", brand="Alder", category=["Apparel", "Jackets"],
-    ...             attributes={"waterproof_rating": "20000 mm"}, description="A light shell.")
+    ...             attributes={"waterproof_rating": "20000 mm", "hood": "yes", "insulated": "no"},
+    ...             description="A light shell.")
     >>> product_text(p)
-    'Ridge Shell. Alder. Apparel > Jackets. waterproof rating: 20000 mm. A light shell.'
+    'Ridge Shell. Alder. Apparel > Jackets. waterproof rating: 20000 mm. hood. not insulated. A light shell.'
+    >>> product_fields(p)["attributes"]
+    'waterproof rating: 20000 mm. hood'
 """
 
 from __future__ import annotations
@@ -18,13 +21,59 @@ import re
 from collections.abc import Callable, Iterator
 
 from storebot.catalog.models import Policy, Product, Review
+from storebot.retrieval.normalize import phrase_key
 
 MAX_WORDS = 180  # ~240 word pieces: inside MiniLM's 256 with room for the header
 PASSAGE_WORDS = 120
 
 
-def _attributes(product: Product) -> str:
-    return ". ".join(f"{k.replace('_', ' ')}: {v}" for k, v in product.attributes.items() if v)
+_YES, _NO = frozenset({"yes", "true"}), frozenset({"no", "false"})
+
+
+def _attributes(product: Product, *, for_keywords: bool = False) -> str:
+    """The attributes as text. A yes/no one reads as its name ("insulated") or its negation ("not insulated"),
+    and a "no" is left out of the keyword text, where "insulated: no" would match a search for insulated."""
+    parts = []
+    for key, value in product.attributes.items():
+        if not value:
+            continue
+        name, flag = key.replace("_", " "), str(value).strip().lower()
+        if flag in _YES:
+            parts.append(name)
+        elif flag in _NO:
+            parts.extend([] if for_keywords else [f"not {name}"])
+        else:
+            parts.append(f"{name}: {value}")
+    return ". ".join(parts)
+
+
+_NEGATIONS = frozenset({"non", "not", "no", "without"})
+
+
+def contradicts(product: Product, text: str) -> bool:
+    """Whether ``text`` asks for a feature ``product`` says it lacks ("insulated bottle" against
+    ``insulated: no``), or asks for the absence of one it has ("non-insulated bottle" against ``insulated: yes``).
+
+    Example:
+        >>> tritan = Product(id="b", title="Trail Bottle", attributes={"insulated": "no"})
+        >>> contradicts(tritan, "insulated water bottle"), contradicts(tritan, "non-insulated bottle")
+        (True, False)
+        >>> contradicts(Product(id="k", title="Keeper", attributes={"insulated": "yes"}), "bottle without insulated")
+        True
+    """
+    asked: tuple[str, ...] | None = None
+    for key, value in product.attributes.items():
+        flag = str(value).strip().lower()
+        if flag not in _NO and flag not in _YES:
+            continue
+        asked = phrase_key(text) if asked is None else asked
+        feature = phrase_key(key.replace("_", " "))
+        for at in range(len(asked) - len(feature) + 1):
+            if feature and asked[at : at + len(feature)] == feature:
+                negated = bool(_NEGATIONS & set(asked[max(at - 2, 0) : at]))  # "non-insulated", "without a hood"
+                if negated == (flag in _YES):
+                    return True
+    return False
 
 
 def _options(product: Product) -> str:
@@ -57,7 +106,9 @@ def product_fields(product: Product) -> dict[str, str]:
         "title": product.title,
         "brand": product.brand,
         "category": " ".join(product.category),
-        "attributes": " ".join([_attributes(product), _options(product), " ".join(product.tags)]),
+        "attributes": " ".join(
+            filter(None, (_attributes(product, for_keywords=True), _options(product), " ".join(product.tags)))
+        ),
         "description": product.description,
     }
 

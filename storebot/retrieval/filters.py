@@ -173,7 +173,7 @@ class Filters:
                 return None
             matched["brand"] = product.brand
         if self.categories:
-            hit = _category_hit(product.category, self.categories)
+            hit = _category_hit(product.category, self.categories, product.title)
             if hit is None:
                 return None
             matched["category"] = hit
@@ -281,8 +281,22 @@ def _value_match(name: str, value: str, wanted: list[str]) -> int:
     return best
 
 
-def _category_hit(path: list[str], wanted: list[str]) -> str | None:
+def _category_hit(path: list[str], wanted: list[str], title: str = "") -> str | None:
+    """The category segment of ``path`` that answers one of ``wanted``, or None.
+
+    A product whose title ends with the wanted category's words is in it too, wherever the feed filed it: the
+    "Windward Softshell Jacket" filed under "Fleece & Midlayers" is one of the store's jackets.
+
+    Example:
+        >>> _category_hit(["Apparel", "Rain Jackets"], ["Jackets"])
+        'Rain Jackets'
+        >>> _category_hit(["Apparel", "Fleece & Midlayers"], ["Jackets"], "Windward Softshell Jacket")
+        'Jackets'
+        >>> _category_hit(["Apparel", "Fleece & Midlayers"], ["Jackets"], "Jacket Hanger") is None
+        True
+    """
     segments = {phrase_key(segment): segment for segment in path}
+    title_key: tuple[str, ...] | None = None  # computed only when no segment answers
     for want in wanted:
         want_keys = [phrase_key(part) for part in want.split(">") if part.strip()]
         if len(want_keys) > 1:  # a path, "Gear > Tents": every segment must be there
@@ -294,6 +308,10 @@ def _category_hit(path: list[str], wanted: list[str]) -> str | None:
             # Exact, or the head of the segment ("runners" ~ "Trail Runners"), or one side of "Hats & Gloves".
             if key and (have == key or have[-len(key) :] == key or _has_part(have, key)):
                 return segment
+        if key and title:
+            title_key = phrase_key(title) if title_key is None else title_key
+            if title_key[-len(key) :] == key:
+                return want
     return None
 
 

@@ -32,7 +32,7 @@ from storebot.retrieval.keyword import BM25Index
 from storebot.retrieval.vectorstore import HnswlibVectorStore
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: yes/no attributes read as "insulated" / "not insulated"; older indexes rebuild on load
 
 
 class IndexCorrupt(Exception):

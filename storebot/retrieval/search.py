@@ -31,6 +31,7 @@ from typing import Any
 from storebot.catalog.models import Product, Variant
 from storebot.catalog.repository import CatalogRepository
 from storebot.errors import StorebotError
+from storebot.retrieval.documents import contradicts
 from storebot.retrieval.filters import FilterMatch, Filters, discount
 from storebot.retrieval.fusion import FusionConfig, HybridRanker
 from storebot.retrieval.index import StoreIndex
@@ -47,6 +48,8 @@ RELEVANCE_FLOOR = 0.4
 ("under $100") must not turn a search for shoes into a list of everything cheap."""
 BROWSE_KEPT = 1000
 """A browse order remembers its first 1,000 ids (a page is at most ``SEARCH_LIMIT_MAX``), not the whole catalog."""
+CLOSE_TO_BEST = 0.7
+""":func:`close_matches` keeps the hits scoring at least this share of the best one."""
 
 
 class IndexNotReady(StorebotError):
@@ -166,6 +169,7 @@ def search_products(
     floor = ranked[0].score * RELEVANCE_FLOOR if ranked else 0.0
     ranked = [h for h in ranked if h.score >= floor]
     hits, relaxed, used = _filtered(ranked, wanted, catalog, want, ranker, text, vector, index)
+    hits = _contradicting_last(hits, text)
     if parsed.sort:
         hits = _sorted(hits, parsed.sort)
     result = _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
@@ -173,6 +177,24 @@ def search_products(
     for hit in result.hits:
         hit.highlights = highlights(hit.product, terms)
     return result
+
+
+def close_matches(result: SearchResult, ratio: float = CLOSE_TO_BEST) -> list[SearchHit]:
+    """The hits a shopper would call matches, for the few cards of a chat answer: without those contradicting a
+    yes/no feature the search names, and, unless the shopper asked for an order ("cheapest"), without those
+    scoring under ``ratio`` of the best. A page of search results keeps them all, ranked; a card is a claim.
+
+    "Softshell jackets" thus shows the two softshells, not a rain jacket after them; when no hit is clearly
+    ahead, all of them stay.
+    """
+    text, hits = result.parsed.search_text, result.hits
+    if not hits or not text:
+        return hits
+    hits = [h for h in hits if not contradicts(h.product, text)] or hits
+    if result.parsed.sort:
+        return hits
+    best = max(h.score for h in hits)
+    return [h for h in hits if h.score >= best * ratio]
 
 
 def _page(result: SearchResult, offset: int, limit: int) -> SearchResult:
@@ -215,6 +237,15 @@ def _filtered(
         if hits:
             return hits, notes, attempt
     return [], notes, wanted
+
+
+def _contradicting_last(hits: list[SearchHit], text: str) -> list[SearchHit]:
+    """``hits`` with the products whose yes/no features contradict the search ("insulated: no" for "insulated
+    bottles") moved after the rest, each group in its ranked order."""
+    bad = [contradicts(h.product, text) for h in hits]
+    if not any(bad):
+        return hits
+    return [h for h, b in zip(hits, bad, strict=True) if not b] + [h for h, b in zip(hits, bad, strict=True) if b]
 
 
 def _filters_key(filters: Filters) -> str:
