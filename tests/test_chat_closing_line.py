@@ -1,4 +1,5 @@
-"""A small model only adds a closing line to the records' answer; one that talks about the reply itself is dropped."""
+"""A small model only adds a closing line to the records' answer: one offering help or wishing well; any other
+(about the reply itself, about being an AI, or meaningless) is dropped."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ SMALL = Capabilities(condense=False, follows_instructions=False)  # like the bun
         ("You're right, I'll add a note to the end of my response:", False),  # seen from SmolLM2 in the dashboard
         ("Let me know if this answer helps.", False),
         ("Here is what else I found:", False),
+        # Seen from SmolLM2 in an exploratory test of the demo store: neither help nor a wish, so no line at all.
+        ("You're an AI assistant for text re-writing.", False),
+        ("The Navy One: A classic, iconic, and iconic, a classic, a classic.", False),
+        ("The perfect gift for a woman's dream!", False),
+        ("You can add the price of the item to the total.", False),
+        ("Let me know if you'd like to see more options!", True),
+        ("Enjoy your next trip!", True),
     ],
 )
 def test_a_closing_line_about_the_reply_is_dropped(app: Flask, services: Services, shop: str,  # noqa: F811

@@ -52,6 +52,13 @@ CLOSING_META = re.compile(r"\b(?:(?:my|this|the) (?:response|reply|answer)|i(?:'
                           r"|:\s*$", re.IGNORECASE)  # fmt: skip
 """A closing line that talks about the reply itself, or stops at a colon with nothing after it: dropped too."""
 CLOSING_WORDS = 20
+CLOSING_COURTESY = re.compile(
+    r"\b(?:let (?:me|us) know|would you like|anything else|happy to help|glad to help|feel free|hope (?:this|that) "
+    r"helps|(?:can|may) i help|help you (?:with|find|choose)|any (?:other |more )?questions|need (?:any )?(?:more|help"
+    r"|anything)|just ask|enjoy|happy (?:shopping|hiking|trails|camping|adventures))\b", re.IGNORECASE)  # fmt: skip
+"""What a closing line is for: offering more help or wishing well. A small model's line that does neither ("The
+Navy One: a classic, iconic...", "You're an AI assistant for text re-writing.") is dropped: no line beats those."""
+CLOSING_SELF = re.compile(r"\b(?:ai|assistant|language model|re-?writ\w*|prompt|instructions?)\b", re.IGNORECASE)
 
 
 def _makes_claims(sentence: str, turn: Turn) -> bool:
@@ -199,7 +206,12 @@ class ChatService:
                 return None
             if leak_in(sentence, turn.deps.store.name):  # an injection's loot: prompt, markup, beacons, keys
                 return None
-            if max_sentences and (_makes_claims(sentence, turn) or CLOSING_META.search(sentence)):
+            if max_sentences and (
+                _makes_claims(sentence, turn)
+                or CLOSING_META.search(sentence)
+                or CLOSING_SELF.search(sentence)
+                or not CLOSING_COURTESY.search(sentence)
+            ):
                 return None  # a closing line is courtesy only: a small model's claims about products are not trusted
             args = (turn.products, turn.reviews, turn.policies)
             named = {"question": turn.request.message, "store_name": turn.deps.store.name,
