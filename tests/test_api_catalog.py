@@ -92,6 +92,22 @@ def test_raw_body_upload_with_explicit_format(client: FlaskClient, auth: dict[st
     assert client.get("/api/v1/policies", headers=auth).get_json()["items"][0]["id"] == "returns"
 
 
+def test_raw_body_upload_with_curls_default_content_type(
+    client: FlaskClient, auth: dict[str, str], celery_worker: object
+) -> None:
+    """`curl --data-binary @p.jsonl` sends application/x-www-form-urlencoded: the body is still the feed."""
+    feed = b'{"id": "c1", "title": "Curl Upload Tent", "price": "99"}\n'
+    response = client.post("/api/v1/catalog?format=jsonl", headers=auth, data=feed,
+                           content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert response.status_code == 202, response.get_json()
+    job = wait_for_job(client, auth, response.get_json()["job"]["id"])
+    assert job["state"] == "succeeded" and job["counts"]["added"] == 1, job
+    examples = b'{"question": "Do you ship to Canada?", "answer": "Yes, in 5-8 business days."}\n'
+    imported = client.post("/api/v1/tuning/examples", headers=auth, data=examples,
+                           content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert imported.status_code == 201 and imported.get_json()["added"] == 1, imported.get_json()
+
+
 def test_keys_are_checked(client: FlaskClient, services: Services, store: tuple[str, str]) -> None:
     assert client.get("/api/v1/products").status_code == 401
     wrong = client.get("/api/v1/products", headers={"Authorization": "Bearer sk_nope"})
@@ -108,9 +124,11 @@ def test_store_a_key_cannot_touch_store_b(client: FlaskClient, services: Service
     job_id = job_b.get_json()["job"]["id"]
     assert wait_for_job(client, auth_b, job_id)["state"] == "succeeded"
 
-    assert client.get("/api/v1/products/b1", headers=auth_a).status_code == 404
-    assert client.get(f"/api/v1/jobs/{job_id}", headers=auth_a).status_code == 404
-    assert client.delete("/api/v1/products/b1", headers=auth_a).status_code == 404
+    for response in (client.get("/api/v1/products/b1", headers=auth_a),
+                     client.get(f"/api/v1/jobs/{job_id}", headers=auth_a),
+                     client.delete("/api/v1/products/b1", headers=auth_a)):  # fmt: skip
+        error = response.get_json()["error"]
+        assert response.status_code == 404 and error["code"] == "not_found" and error["fix"], error
     assert client.get("/api/v1/products/b1", headers=auth_b).status_code == 200
 
 

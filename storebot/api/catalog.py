@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request, url_for
 from storebot.api.auth import current_store, enqueue, require_secret_key, services
 from storebot.catalog.ingest import accept_upload
 from storebot.catalog.sync import delete_records
-from storebot.errors import StorebotError
+from storebot.errors import NotFound, StorebotError
 
 bp = Blueprint("catalog", __name__, url_prefix="/api/v1")
 
@@ -45,7 +45,9 @@ def parse_mapping(raw: str) -> dict[str, str]:
 
 def _accept(kind: str) -> Any:
     store = current_store()
-    upload = request.files.get("file")
+    # Only a multipart form has a `file` part. Any other body is the feed itself, whatever its Content-Type: curl's
+    # --data-binary says form-urlencoded, and reading request.files would parse (and use up) the feed as a form.
+    upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
     if upload is not None:
         stream, filename = upload.stream, upload.filename or ""
     else:
@@ -141,7 +143,7 @@ def delete_one(kind: str, item_id: str):  # type: ignore[no-untyped-def]
     store = current_store()
     result = delete_records(services().redis, services().keys(store.id), kind, [item_id])
     if not result.deleted:
-        return jsonify({"error": {"code": "not_found", "message": f"No {kind[:-1]} {item_id!r}."}}), 404
+        raise NotFound(f"No {kind[:-1]} {item_id!r} in this store.", fix=f"List them with GET /api/v1/{kind}.")
     return jsonify({"deleted": result.deleted, "version": result.version})
 
 

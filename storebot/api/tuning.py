@@ -34,7 +34,7 @@ def list_examples():  # type: ignore[no-untyped-def]
 @bp.post("/tuning/examples")
 @require_secret_key
 def upload_examples():  # type: ignore[no-untyped-def]
-    upload = request.files.get("file")
+    upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None  # see api/catalog.py
     data = upload.read() if upload is not None else request.get_data()
     if not data.strip():
         raise StorebotError(

@@ -110,7 +110,10 @@ class JobStore:
     def state(self, job_id: str) -> str:
         value = self.redis.hget(self._key(job_id), "state")
         if value is None:
-            raise NotFound(f"No job {job_id!r} for this store.")
+            raise NotFound(
+                f"No job {job_id!r} for this store.",
+                fix=f"Use the job id an upload returned; a job is kept for {self.ttl // 86400} days after it ends.",
+            )
         return value.decode()
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:

@@ -72,7 +72,10 @@ class CatalogRepository:
     def get_product(self, product_id: str) -> Product:
         products = self.get_products([product_id])
         if not products:
-            raise NotFound(f"No product {product_id!r} in this store.")
+            raise NotFound(
+                f"No product {product_id!r} in this store.",
+                fix="List the products with GET /api/v1/products, or sync the feed that has it.",
+            )
         return products[0]
 
     def get_ratings(self, product_ids: list[str]) -> dict[str, dict[str, float]]:

@@ -55,7 +55,7 @@ def shop(store_id: str) -> str:
     listing = services().catalog(store_id).page("products", offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max((listing["total"] + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     if page > pages:
-        raise NotFound(f"Page {page} is past the last page ({pages}).")
+        raise NotFound(f"Page {page} is past the last page ({pages}).", fix=f"Go to page {pages} or before.")
     return _render("shop.html", store, listing=listing, page=page, pages=pages)
 
 
