@@ -37,6 +37,8 @@ PRODUCTS = [
     _bottle("keeper", "Keeper Insulated Bottle", "yes", "lid only"),
     _bottle("tumbler", "Trailside Insulated Tumbler", "yes", "no"),
     _bottle("flask", "Squeeze Soft Flask", "no", "no"),
+    # Sold out: however well it matches, what can be bought now comes first.
+    {**_bottle("frost", "Frost Insulated Water Bottle", "yes", "no"), "stock": 0},
     {"id": "softshell", "title": "Windward Softshell Jacket", "brand": "Alder", "price": "149.00",
      "category": ["Apparel", "Fleece & Midlayers"], "description": "A stretchy, wind-resistant softshell."},
     {"id": "rain", "title": "Ridge Shell Rain Jacket", "brand": "Alder", "price": "139.00",
@@ -81,6 +83,14 @@ def test_insulated_bottles_rank_the_bottles_that_say_insulated_no_last(services:
     assert ranked.index("tritan") > 1 and ranked.index("flask") > 1, ranked
 
 
+def test_sold_out_products_come_after_those_that_can_be_bought(services: Services, indexed: str) -> None:
+    ranked = _ids(services, indexed, "insulated water bottles")
+    assert ranked[:3] == [*ranked[:2], "frost"] and set(ranked[:2]) == {"keeper", "tumbler"}, ranked
+    cheapest = search_products(services.indexes, services.catalog(indexed), indexed, "cheapest insulated bottle")
+    assert [h.product.id for h in cheapest.hits][-1] != "frost" or len(cheapest.hits) == 1
+    assert [h.product.id for h in cheapest.hits].index("frost") == 2, "sold out goes after, even sorted by price"
+
+
 def test_non_insulated_bottles_rank_the_insulated_ones_last(services: Services, indexed: str) -> None:
     ranked = _ids(services, indexed, "non-insulated bottle")
     assert set(ranked[:2]) == {"tritan", "flask"}, ranked
@@ -88,7 +98,8 @@ def test_non_insulated_bottles_rank_the_insulated_ones_last(services: Services, 
 
 def test_a_feature_after_not_is_read_as_an_absence(services: Services, indexed: str) -> None:
     ranked = _ids(services, indexed, "a bottle that is not dishwasher safe")
-    assert ranked.index("tritan") == len([i for i in ranked if i in {"tritan", "keeper", "tumbler", "flask"}]) - 1
+    bottles = [i for i in ranked if i in {"tritan", "keeper", "tumbler", "flask", "frost"}]
+    assert bottles[-1] == "tritan", ranked
 
 
 def test_softshell_jackets_finds_the_jacket_filed_under_fleece(services: Services, indexed: str) -> None:
@@ -124,7 +135,8 @@ def test_chat_cards_keep_only_the_close_matches(services: Services, indexed: str
         return [hit.product.id for hit in close_matches(result)]
 
     assert cards("softshell jackets") == ["softshell"], "the rain jacket is a much weaker match: no card"
-    assert sorted(cards("insulated water bottles")) == ["keeper", "tumbler"]
+    bottles = cards("insulated water bottles")
+    assert sorted(bottles[:2]) == ["keeper", "tumbler"] and bottles[2:] in ([], ["frost"]), bottles
     assert sorted(cards("non-insulated bottles")) == ["flask", "tritan"]
     cheapest = search_products(
         services.indexes, services.catalog(indexed), indexed, "cheapest softshell jackets", limit=4

@@ -320,6 +320,17 @@ def _has_part(have: tuple[str, ...], key: tuple[str, ...]) -> bool:
     return "and" in have and (f"{part}and " in text or f" and{part}" in text)
 
 
+def buyable(product: Product, variant: Variant | None = None) -> bool:
+    """Whether ``variant`` (or the product, without one) can be bought now: in stock, or on preorder or backorder.
+
+    Example:
+        >>> buyable(Product(id="p", title="Tent", stock=0)), buyable(Product(id="q", title="Tent", stock=3))
+        (False, True)
+    """
+    holder: Variant | Product = variant or product
+    return (holder.availability == "in_stock" and holder.stock != 0) or holder.availability in _AVAILABILITY_RANK
+
+
 def _price(product: Product, variant: Variant | None) -> Decimal | None:
     if variant is not None and (variant.price is not None or variant.sale_price is not None):
         return variant.sale_price if variant.sale_price is not None else variant.price

@@ -32,7 +32,7 @@ from storebot.catalog.models import Product, Variant
 from storebot.catalog.repository import CatalogRepository
 from storebot.errors import StorebotError
 from storebot.retrieval.documents import contradicts
-from storebot.retrieval.filters import FilterMatch, Filters, discount
+from storebot.retrieval.filters import FilterMatch, Filters, buyable, discount
 from storebot.retrieval.fusion import FusionConfig, HybridRanker
 from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
@@ -169,9 +169,7 @@ def search_products(
     floor = ranked[0].score * RELEVANCE_FLOOR if ranked else 0.0
     ranked = [h for h in ranked if h.score >= floor]
     hits, relaxed, used = _filtered(ranked, wanted, catalog, want, ranker, text, vector, index)
-    hits = _contradicting_last(hits, text)
-    if parsed.sort:
-        hits = _sorted(hits, parsed.sort)
+    hits = _in_shopping_order(_sorted(hits, parsed.sort) if parsed.sort else hits, text)
     result = _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
     terms = _terms(text)
     for hit in result.hits:
@@ -193,7 +191,8 @@ def close_matches(result: SearchResult, ratio: float = CLOSE_TO_BEST) -> list[Se
     hits = [h for h in hits if not contradicts(h.product, text)] or hits
     if result.parsed.sort:
         return hits
-    best = max(h.score for h in hits)
+    # The best that can be bought sets the bar: a sold-out perfect match must not push out an in-stock good one.
+    best = max((h.score for h in hits if buyable(h.product, h.variant)), default=max(h.score for h in hits))
     return [h for h in hits if h.score >= best * ratio]
 
 
@@ -239,13 +238,11 @@ def _filtered(
     return [], notes, wanted
 
 
-def _contradicting_last(hits: list[SearchHit], text: str) -> list[SearchHit]:
-    """``hits`` with the products whose yes/no features contradict the search ("insulated: no" for "insulated
-    bottles") moved after the rest, each group in its ranked order."""
-    bad = [contradicts(h.product, text) for h in hits]
-    if not any(bad):
-        return hits
-    return [h for h, b in zip(hits, bad, strict=True) if not b] + [h for h, b in zip(hits, bad, strict=True) if b]
+def _in_shopping_order(hits: list[SearchHit], text: str) -> list[SearchHit]:
+    """``hits`` in the order a shopper wants them: those that can be bought now (in stock in the matched variant,
+    or on preorder or backorder) first, sold-out ones after them, and last those whose yes/no features contradict
+    the search ("insulated: no" for "insulated bottles"). Within each group the ranked (or sorted) order stands."""
+    return sorted(hits, key=lambda h: (contradicts(h.product, text), not buyable(h.product, h.variant)))
 
 
 def _filters_key(filters: Filters) -> str:
@@ -286,11 +283,12 @@ def _browse_order(filters: Filters, catalog: CatalogRepository, index: StoreInde
     """The ids of every product in the snapshot passing ``filters``, in the browse order."""
     passing = [m for p in index.catalog_snapshot(catalog) if (m := filters.match(p)) is not None]
     if sort in ("price_asc", "price_desc"):
-        return [h.product.id for h in _sorted([_hit(0.0, {}, m) for m in passing], sort)][:BROWSE_KEPT]
-    # By rating; a sale by discount first unless the shopper asked for the best rated.
-    ratings = catalog.get_ratings([m.product.id for m in passing])
-    ordered = sorted(passing, key=_browse_key(filters.on_sale and sort is None, ratings))
-    return [m.product.id for m in ordered[:BROWSE_KEPT]]
+        ordered = [h.product.id for h in _sorted([_hit(0.0, {}, m) for m in passing], sort)]
+    else:  # by rating; a sale by discount first unless the shopper asked for the best rated
+        ratings = catalog.get_ratings([m.product.id for m in passing])
+        ordered = [m.product.id for m in sorted(passing, key=_browse_key(filters.on_sale and sort is None, ratings))]
+    sold_out = {m.product.id for m in passing if not buyable(m.product, m.variant)}
+    return sorted(ordered, key=sold_out.__contains__)[:BROWSE_KEPT]  # what can be bought now first
 
 
 def _browse_key(by_discount: bool | None, ratings: dict[str, dict[str, float]]) -> Any:
