@@ -211,8 +211,9 @@ def retrieve(turn: Turn) -> Turn:
             turn.intent = IntentResult("product_question", 0.6, "asks about a product it names")
             intent = "product_question"
         want = 2 if intent == "comparison" else 1
-        if intent == "search":
-            found = [(hit.product, hit.variant) for hit in close_matches(turn.search)]
+        if intent == "search":  # nothing the store sells matched a word ("kayaks"): no cards, search_notes says so
+            hits = [] if turn.search.nothing_matched else close_matches(turn.search)
+            found = [(hit.product, hit.variant) for hit in hits]
         if intent == "product_question":
             found = _page_product_first(found, turn)
         turn.products = found if intent in ("search", "recommendation") else found[:want]

@@ -36,6 +36,7 @@ from storebot.chat.grounding import check_answer, repair
 from storebot.chat.history_view import answer_metadata, policy_titles, restored_messages
 from storebot.chat.leaks import leak_in
 from storebot.chat.pipeline import CARDS, STEPS, ChainDeps, Turn
+from storebot.chat.search_notes import search_note
 from storebot.chat.session import FocusItem, LastQuery, SessionStore
 from storebot.chat.types import ChatRequest, ChatResponse
 from storebot.llm.base import Capabilities
@@ -166,6 +167,9 @@ class ChatService:
         parts: list[str] = []
         action = "template"
         grounded_data = turn.index is not None and (turn.products or turn.policies)
+        if note := (search_note(turn.search, message) if intent == "search" else ""):  # typos, things not carried
+            parts.append(note)
+            yield "token", {"text": note + (" " if grounded_data else "")}
         if turn.summary_answer:  # what reviewers say: the stored review summary answers, citing its reviews
             parts.append(turn.summary_answer)
             yield "token", {"text": turn.summary_answer}

@@ -19,14 +19,14 @@ import json
 import math
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from storebot.retrieval.tokenize import tokenize
+from storebot.retrieval.tokenize import stem, tokenize
 
 BIGRAM_SUFFIX = "~2"
 
@@ -224,6 +224,20 @@ class BM25Index:
         self._slot = {doc_id: i for i, doc_id in enumerate(self._ids) if doc_id is not None}
         self._lengths = {name: lengths[old].copy() for name, lengths in self._lengths.items()}
         self._alive = np.ones(len(old), dtype=bool)
+
+    def document_frequency(self, word: str) -> int:
+        """How many indexed documents hold ``word`` (stemmed like the index's terms)."""
+        term_id = self._vocab.get(stem(word) if self.config.stemming else word)
+        return int(self._df[term_id]) if term_id is not None else 0
+
+    def words(self) -> Iterator[tuple[str, int]]:
+        """Every term some live document holds, with how many documents hold it."""
+        return ((term, int(self._df[term_id])) for term, term_id in self._vocab.items() if self._df[term_id] > 0)
+
+    @property
+    def stamp(self) -> tuple[int, int, int]:
+        """Changes whenever a document is added or removed: for caches of what :meth:`words` gives."""
+        return len(self._words), len(self._ids), len(self._slot)
 
     def _idf(self, term: str) -> float:
         term_id = self._vocab.get(term)

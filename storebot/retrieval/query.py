@@ -126,6 +126,14 @@ _EDGE_WORDS = frozenset({
     "what", "what's", "whats", "any", "anything", "something", "some", "do", "you", "have", "got", "sell", "carry",
     "there", "show", "me", "i", "i'm", "im", "need", "want", "looking", "please", "items", "products", "stuff",
 })  # fmt: skip
+QUERY_STOP_WORDS = _EDGE_WORDS | frozenset({
+    "does", "did", "can", "could", "would", "should", "will", "your", "our", "we", "my", "it", "its", "this", "these",
+    "those", "they", "them", "their", "one", "ones", "how", "who", "where", "when", "why", "get", "find", "buy",
+    "order", "stock", "offer", "good", "best", "great", "nice", "new", "really", "very", "more", "most", "less",
+    "about", "like", "also", "just", "thanks", "thank", "other", "another", "kind", "type", "sort", "ideas",
+    "idea", "recommend", "suggest", "looking", "search", "help", "hello", "hey",
+})  # fmt: skip
+"""Words of a search that name no product: a catalog not having them says nothing about what it carries."""
 _KIND_ORDER = ("category", "brand", "brand_weak", "color", "size")  # first wins when a phrase means several things
 _BRAND_CUES = frozenset({"by", "from", "brand"})
 _FIELD_OF_KIND = {

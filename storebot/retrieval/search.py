@@ -36,8 +36,9 @@ from storebot.retrieval.filters import FilterMatch, Filters, buyable, discount
 from storebot.retrieval.fusion import FusionConfig, HybridRanker
 from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
-from storebot.retrieval.query import ParsedQuery, parse_query
+from storebot.retrieval.query import QUERY_STOP_WORDS, ParsedQuery, parse_query
 from storebot.retrieval.relax import relax
+from storebot.retrieval.spelling import suggest, unknown_words
 
 CANDIDATES = 120
 MAX_DEPTH = CANDIDATES
@@ -107,6 +108,15 @@ class SearchResult:
     index_version: int = 0
     offset: int = 0
     next_offset: int | None = None  # where the next page starts; None on the last page
+    unmatched: list[str] = field(default_factory=list)  # words of the search no product has ("kayaks", typos)
+    corrected_query: str | None = None  # what was searched instead, when words of the query were typos
+    corrections: dict[str, str] = field(default_factory=dict)  # typo -> the catalog word searched instead
+
+    @property
+    def nothing_matched(self) -> bool:
+        """Whether no word of the search is in any product: "kayaks" in an outdoor clothing store, or a typo."""
+        words = [w for w in re.findall(r"[^\W\d_]{3,}", self.parsed.search_text.lower()) if w not in QUERY_STOP_WORDS]
+        return bool(self.unmatched) and all(w in self.unmatched for w in words)
 
     @property
     def filters_applied(self) -> dict[str, Any]:
@@ -122,6 +132,9 @@ class SearchResult:
             "index_version": self.index_version,
             "offset": self.offset,
             "next_offset": self.next_offset,
+            "unmatched_words": self.unmatched,
+            "corrected_query": self.corrected_query,
+            "corrections": self.corrections,
             "items": [hit.to_dict() for hit in self.hits],
         }
 
@@ -140,9 +153,11 @@ def search_products(
     limit: int = 10,
     offset: int = 0,
     filters: Filters | None = None,
+    spelling: bool = True,
 ) -> SearchResult:
     """Search one store's products; see the module docstring. ``offset`` pages through the results, at most
-    :data:`MAX_DEPTH` deep."""
+    :data:`MAX_DEPTH` deep. With ``spelling``, words no product has that are one typo away from words products
+    have are searched as those ("waterprof hikng bots" as "waterproof hiking boot"), and the result says so."""
     query = query.strip()
     if not query and not filters:
         raise StorebotError("The search query is empty.", fix="Send q=... with what the shopper typed.")
@@ -163,6 +178,15 @@ def search_products(
         hits, relaxed, used = _browse(wanted, catalog, index, want, parsed.sort)
         return _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
     text = parsed.search_text
+    unmatched = unknown_words(index.keyword, text, ignore=QUERY_STOP_WORDS)
+    fixes = {w: fix for w in unmatched if (fix := suggest(index.keyword, w, QUERY_STOP_WORDS))} if spelling else {}
+    if fixes and len(fixes) == len(unmatched):  # every unknown word is a typo (not another language): search again
+        corrected = re.sub(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b",
+                           lambda m: fixes[m.group(0).lower()], query, flags=re.IGNORECASE)  # fmt: skip
+        retried = search_products(indexes, catalog, store_id, corrected, limit=limit, offset=offset,
+                                  filters=filters, spelling=False)  # fmt: skip
+        retried.query, retried.corrected_query, retried.corrections = query, corrected, fixes
+        return retried
     ranker = ranker_for(index)
     vector = index.embedder.encode_query(text)
     ranked = ranker.rank(text, vector, k=max(CANDIDATES, want))
@@ -171,6 +195,7 @@ def search_products(
     hits, relaxed, used = _filtered(ranked, wanted, catalog, want, ranker, text, vector, index)
     hits = _in_shopping_order(_sorted(hits, parsed.sort) if parsed.sort else hits, text)
     result = _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
+    result.unmatched = unmatched
     terms = _terms(text)
     for hit in result.hits:
         hit.highlights = highlights(hit.product, terms)
