@@ -47,6 +47,8 @@ from search_tune import ablations, tune  # noqa: E402
 from storebot.retrieval.embeddings import DEFAULT_MODEL, SentenceTransformerEmbeddings  # noqa: E402
 from storebot.retrieval.fusion import FusionConfig, HybridRanker, VectorSearch  # noqa: E402
 from storebot.retrieval.keyword import BM25Config, BM25Index, FieldSpec  # noqa: E402
+from storebot.retrieval.query import QUERY_STOP_WORDS  # noqa: E402
+from storebot.retrieval.spelling import corrected, typo_fixes, unknown_words  # noqa: E402
 
 # The manifest's BM25 baseline: one field of title + description, k1 1.2, b 0.75, no stemming.
 BASELINE_BM25 = BM25Config(fields={}, other=FieldSpec(1.0, 0.75), bigram_fields=(), stemming=False)
@@ -172,6 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     def text(q: str) -> str:
         return data.queries[q]
 
+    # Typo correction as search_products does it: words no product has, each one edit from a catalog word.
+    fixed = {q: corrected(text(q), typo_fixes(keyword, unknown_words(keyword, text(q), QUERY_STOP_WORDS),
+                                               QUERY_STOP_WORDS)) for q in qids}  # fmt: skip
+    changed = [q for q in qids if fixed[q] != text(q)]
+    fixed_vectors = {**query_vectors, **dict(zip(changed, embedder.encode([fixed[q] for q in changed]), strict=True))}
+    print(f"typo correction changed {len(changed)} of {len(qids)} queries, e.g. "
+          + "; ".join(f"{text(q)!r} -> {fixed[q]!r}" for q in changed[:5]))  # fmt: skip
+
     tuned = HybridRanker(keyword, searchers)
     rrf = HybridRanker(keyword, searchers, FusionConfig(method="rrf", weights={}, rrf_k=60.0))
     untuned = HybridRanker(baseline_keyword, {"text": searchers["text"]}, UNTUNED)
@@ -185,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ],
         "hybrid RRF k=60 (BM25F + text + title)": lambda q: [h.id for h in rrf.rank(text(q), query_vectors[q], 10)],
         "hybrid storebot (FusionConfig defaults)": lambda q: [h.id for h in tuned.rank(text(q), query_vectors[q], 10)],
+        "hybrid storebot + typo correction": lambda q: [h.id for h in tuned.rank(fixed[q], fixed_vectors[q], 10)],
     }
     results: dict[str, tuple[float, float, float]] = {}
     print(f"\n{'configuration':52s} {'dev':>7s} {'heldout':>7s} {'all':>7s}")
@@ -227,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ndcg10_hybrid": results["hybrid storebot (FusionConfig defaults)"][2],
         "ndcg10_hybrid_dev": results["hybrid storebot (FusionConfig defaults)"][0],
         "ndcg10_hybrid_heldout": results["hybrid storebot (FusionConfig defaults)"][1],
+        "ndcg10_hybrid_typo_corrected": results["hybrid storebot + typo correction"][2],
     }
     print()
     for name, value in heads.items():

@@ -38,7 +38,7 @@ from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
 from storebot.retrieval.query import QUERY_STOP_WORDS, ParsedQuery, parse_query
 from storebot.retrieval.relax import relax
-from storebot.retrieval.spelling import suggest, unknown_words
+from storebot.retrieval.spelling import corrected, typo_fixes, unknown_words
 
 CANDIDATES = 120
 MAX_DEPTH = CANDIDATES
@@ -179,13 +179,12 @@ def search_products(
         return _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
     text = parsed.search_text
     unmatched = unknown_words(index.keyword, text, ignore=QUERY_STOP_WORDS)
-    fixes = {w: fix for w in unmatched if (fix := suggest(index.keyword, w, QUERY_STOP_WORDS))} if spelling else {}
-    if fixes and len(fixes) == len(unmatched):  # every unknown word is a typo (not another language): search again
-        corrected = re.sub(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b",
-                           lambda m: fixes[m.group(0).lower()], query, flags=re.IGNORECASE)  # fmt: skip
-        retried = search_products(indexes, catalog, store_id, corrected, limit=limit, offset=offset,
+    fixes = typo_fixes(index.keyword, unmatched, QUERY_STOP_WORDS) if spelling else {}
+    if fixes:  # every unknown word is a typo (not another language): search the catalog's words instead
+        corrected_query = corrected(query, fixes)
+        retried = search_products(indexes, catalog, store_id, corrected_query, limit=limit, offset=offset,
                                   filters=filters, spelling=False)  # fmt: skip
-        retried.query, retried.corrected_query, retried.corrections = query, corrected, fixes
+        retried.query, retried.corrected_query, retried.corrections = query, corrected_query, fixes
         return retried
     ranker = ranker_for(index)
     vector = index.embedder.encode_query(text)

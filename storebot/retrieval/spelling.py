@@ -1,7 +1,7 @@
 """Words of a search that no product has, and the product words they are most likely typos of.
 
 A shopper's "waterprof hikng bots for wmen" has four words no product in the store uses. Search looks each up in
-the keyword index: one edit away (two for words of six letters or more), with the same first letter, from a word
+the keyword index: one edit away (two for words of eight letters or more), with the same first letter, from a word
 products do use, it is most likely that word, and the query is searched again as "waterproof hiking boot for
 women". A word nothing is close to ("kayaks" in an outdoor clothing store) stays unknown, so the chat can say the
 store does not carry it instead of offering four pairs of sandals.
@@ -14,6 +14,8 @@ Example:
     ['waterprof', 'bots', 'kayaks']
     >>> [suggest(index, w) for w in ("waterprof", "hikng", "bots", "wmen", "kayaks", "gps")]
     ['waterproof', 'hiking', 'boot', 'women', None, None]
+    >>> corrected("Waterprof hikng boots", typo_fixes(index, ["waterprof", "hikng"]))
+    'waterproof hiking boots'
 """
 
 from __future__ import annotations
@@ -42,13 +44,13 @@ def unknown_words(index: BM25Index, text: str, ignore: Iterable[str] = ()) -> li
 
 def suggest(index: BM25Index, word: str, avoid: Iterable[str] = ()) -> str | None:
     """The indexed word ``word`` is most likely a typo of, or None: same first letter, one edit away (two for words
-    of six letters or more), the most common of the closest, never one of ``avoid`` ("bots" is not "but"). Words
+    of eight letters or more), the most common of the closest, never one of ``avoid`` ("bots" is not "but"). Words
     under four letters are left alone: too many words are one edit from them."""
     raw = normalize(word)
     typed = stem(raw) if index.config.stemming else raw
     if len(raw) < 4 or not typed.isalpha():
         return None
-    limit, skip = (2 if len(typed) >= 6 else 1), set(avoid)
+    limit, skip = (2 if len(typed) >= 8 else 1), set(avoid)
     best: tuple[int, int, str] | None = None
     for term, df in _by_first_letter(index).get(typed[0], ()):
         if abs(len(term) - len(typed)) > limit or term == typed or term in skip:
@@ -57,6 +59,22 @@ def suggest(index: BM25Index, word: str, avoid: Iterable[str] = ()) -> str | Non
         if distance <= limit and (best is None or (distance, -df) < best[:2]):
             best = (distance, -df, term)
     return best[2] if best else None
+
+
+def typo_fixes(index: BM25Index, unknown: Iterable[str], avoid: Iterable[str] = ()) -> dict[str, str]:
+    """``{typo: catalog word}`` when every one of the ``unknown`` words is one (a query in another language has
+    some words that happen to be near catalog words, and is not corrected), else ``{}``."""
+    unknown, avoid = list(unknown), frozenset(avoid)
+    fixes = {word: fix for word in unknown if (fix := suggest(index, word, avoid))}
+    return fixes if fixes and len(fixes) == len(unknown) else {}
+
+
+def corrected(text: str, fixes: dict[str, str]) -> str:
+    """``text`` with each typo of ``fixes`` (a whole word, in any case) replaced by its catalog word."""
+    if not fixes:
+        return text
+    typos = re.compile(r"\b(" + "|".join(map(re.escape, fixes)) + r")\b", re.IGNORECASE)
+    return typos.sub(lambda m: fixes[m.group(0).lower()], text)
 
 
 def _by_first_letter(index: BM25Index) -> dict[str, list[tuple[str, int]]]:
