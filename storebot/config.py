@@ -80,6 +80,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", 8000, "Port `storebot serve` listens on.", int),
     Setting("WORKER_CONCURRENCY", 1, "Celery worker processes started by `storebot worker`.", int),
     Setting(
+        "WORKER_METRICS_PORT",
+        0,
+        "If set, `storebot worker` serves its task and sync metrics at `:<port>/metrics` (with the prefork pool, "
+        "set `PROMETHEUS_MULTIPROC_DIR` too).",
+        int,
+    ),
+    Setting(
         "BROKER_VISIBILITY_TIMEOUT",
         3600,
         "Seconds before a task taken by a worker that died is redelivered to another (longer than the longest task).",

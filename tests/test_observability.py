@@ -236,3 +236,65 @@ def test_log_lines_written_inside_a_task_carry_its_id(app: Flask, log_lines: io.
     log_probe.apply(task_id="task-log-0001")  # in-process: only the log context is under test here
     line = next(line for line in parsed(log_lines) if line["message"] == "inside the task")
     assert (line["task"], line["task_id"]) == ("tests.log_probe", "task-log-0001") and "request_id" not in line
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_prefork_worker_serves_its_task_metrics(redis_url: str, key_prefix: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`storebot worker --metrics-port`: a real prefork worker in its own process, whose task ran in a child."""
+    import os
+    import urllib.error
+    import urllib.request
+
+    from storebot.app import create_app
+
+    port = _free_port()
+    (tmp_path / "metrics").mkdir()
+    env = {**os.environ, "REDIS_URL": redis_url, "STOREBOT_KEY_PREFIX": key_prefix, "HF_HUB_OFFLINE": "1",
+           "STOREBOT_DATA_DIR": str(tmp_path / "data"), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+           "STOREBOT_METRICS_TOKEN": "scrape-me"}  # fmt: skip
+    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "storebot"), "worker", "--pool", "prefork",
+                               "--concurrency", "1", "--metrics-port", str(port), "--loglevel", "warning"],
+                              env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+
+        def scrape(token: str = "scrape-me") -> str:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                             headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.read().decode()
+
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                scrape()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert worker.poll() is None, worker.communicate()[0][-2000:]
+                assert time.monotonic() < deadline, "the worker's metrics server never came up"
+                time.sleep(0.5)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            scrape("wrong")
+        assert refused.value.code == 401
+
+        app = create_app({"REDIS_URL": redis_url, "KEY_PREFIX": key_prefix, "DATA_DIR": str(tmp_path / "data")})
+        # Celery's default queue, which the worker consumes (the other tests' workers each have a queue of their own).
+        app.extensions["celery"].send_task("storebot.sync_catalog", args=["acme", "no-such-job"], queue="celery")
+        failed = 'storebot_task_failures_total{task="storebot.sync_catalog"} 1.0'
+        deadline = time.monotonic() + 60
+        while failed not in (text := scrape()):
+            assert worker.poll() is None, worker.communicate()[0][-2000:]
+            assert time.monotonic() < deadline, text[-1500:]
+            time.sleep(0.5)
+        assert 'storebot_task_duration_seconds_count{state="FAILURE",task="storebot.sync_catalog"} 1.0' in text
+        assert list((tmp_path / "metrics").glob("*.db")), "the task ran in a child process, which wrote here"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

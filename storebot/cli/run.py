@@ -71,11 +71,23 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int, thread
 @click.option("--concurrency", type=int, default=None, help="Worker processes [STOREBOT_WORKER_CONCURRENCY].")
 @click.option("--loglevel", default="info", show_default=True)
 @click.option("--pool", default="prefork", show_default=True, help="Celery pool: prefork, solo or threads.")
+@click.option("--metrics-port", type=int, default=None,
+              help="Serve task and sync metrics at :PORT/metrics [STOREBOT_WORKER_METRICS_PORT]; with the prefork "
+                   "pool set PROMETHEUS_MULTIPROC_DIR too.")  # fmt: skip
 @pass_context
-def worker(ctx: Context, concurrency: int | None, loglevel: str, pool: str) -> None:
+def worker(ctx: Context, concurrency: int | None, loglevel: str, pool: str, metrics_port: int | None) -> None:
     """Run a Celery worker for sync, indexing and the other slow work."""
     celery_app = _celery(ctx)
     concurrency = concurrency or int(ctx.settings["WORKER_CONCURRENCY"])
+    port = metrics_port if metrics_port is not None else int(ctx.settings["WORKER_METRICS_PORT"])
+    if port:
+        from storebot.observability.metrics import multiprocess_dir, serve_metrics
+
+        if pool == "prefork" and not multiprocess_dir():
+            raise click.UsageError("--metrics-port with the prefork pool needs PROMETHEUS_MULTIPROC_DIR (an empty, "
+                                   "writable directory): tasks run in child processes.")  # fmt: skip
+        serve_metrics(port, token=str(ctx.settings.get("METRICS_TOKEN") or ""))
+        click.echo(f"worker metrics on http://0.0.0.0:{port}/metrics")
     celery_app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}"])
 
 

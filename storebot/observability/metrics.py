@@ -2,7 +2,8 @@
 
 The metrics are process-wide (``prometheus_client``'s default registry). Under gunicorn with several
 workers, set ``PROMETHEUS_MULTIPROC_DIR`` to a directory shared by the workers (emptied before start):
-``prometheus_client`` then writes each process's values there, and ``/metrics`` adds them up.
+``prometheus_client`` then writes each process's values there, and ``/metrics`` adds them up. The Celery
+worker's task and sync metrics are served by ``storebot worker --metrics-port`` (:func:`serve_metrics`).
 
 Example:
     >>> HTTP_LATENCY.labels("search.search", "GET", "200").observe(0.012)
@@ -65,6 +66,37 @@ def render(settings: dict[str, Any]) -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve_metrics(port: int, host: str = "0.0.0.0", token: str = "") -> Any:
+    """Serve ``/metrics`` from a daemon thread of this process: for the Celery worker, whose processes serve no
+    HTTP. With ``PROMETHEUS_MULTIPROC_DIR`` set (needed with the prefork pool, where tasks run in child processes)
+    it adds up every process writing there. A ``token`` is required as ``Authorization: Bearer <token>``.
+    Returns the server (``shutdown()`` stops it)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path.split("?")[0] != "/metrics":
+                return self._send(404, b"Not found: the metrics are at /metrics.\n", "text/plain")
+            if token and self.headers.get("Authorization", "") != f"Bearer {token}":
+                return self._send(401, b"Send Authorization: Bearer <STOREBOT_METRICS_TOKEN>.\n", "text/plain")
+            body, content_type = render({})
+            self._send(200, body, content_type)
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:  # scrapes every few seconds: not worth a log line each
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="storebot-metrics", daemon=True).start()
+    return server
 
 
 def record_sync(counts: dict[str, Any]) -> None:
