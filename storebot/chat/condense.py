@@ -1,7 +1,10 @@
 """A follow-up as a standalone query, without a model: "in blue?" -> "waterproof jacket blue under $150".
 
-Three cases, in order:
+Four cases, in order:
 
+* a message naming a product that fits nothing in focus ("what about the
+  Ridgeback UL?", see :attr:`Resolution.unknown_name`) is the message itself,
+  never a refinement of the last search;
 * a **refinement** of the last search ("in blue?", "under $100?", "what about
   size M", "any cheaper?", "something warmer") keeps the last search's words
   and filters and lays the new ones over them, field by field (a new colour
@@ -119,6 +122,8 @@ def condense(
     explicit = bool(resolution and resolution.explicit and ids)
     previous = _previous(session_last_query, vocabulary)
     last_categories = previous[1].categories if previous else None
+    if resolution is not None and resolution.unknown_name and not _COMPARATIVE.search(fold(text)):
+        return Condensed(text, parsed.filters.to_dict())  # "what about the Ridgeback UL?": a product to look up
     if not explicit and (previous or focus) and is_refinement(text, vocabulary, last_categories):
         return _refine(text, previous, focus, vocabulary)
     known = {item.product_id: item for item in focus}

@@ -12,22 +12,29 @@ and price picks ("the second one", "the first two", "both", "the cheaper one",
 one", "the women's one", "the tent", "the Ridge Shell"); pronouns ("it",
 "them", "which one"); bare names ("compare Ridge Shell and Tempest"); and, for
 an aspect question ("waterproof?") with one product in focus, that product
-(``explicit=False``). With nothing in focus, deixis falls back to the page.
-The ordinal and price rules live in :mod:`storebot.chat.ordinals`.
+(``explicit=False``). With nothing in focus, deixis falls back to the page
+("these boots" on a boots page: what a "goes with" list is *for*, so that the
+list does not replace the page product as the subject). A colour picks the card
+*showing* that colour before a card that merely offers it ("the navy one" is the
+card in Midnight Navy). A product named in the message that fits nothing in
+focus ("the Ridgeback UL", "the Stillwater 3" when the Stillwater 2 was shown)
+resolves to nothing, and says so in ``unknown_name``: the product in focus must
+not answer for it. The ordinal and price rules live in :mod:`storebot.chat.ordinals`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from storebot.catalog.models import Product, Variant
 from storebot.chat.descriptors import GENERIC_NOUNS, STRONG_TAGS, Descriptors, FocusItem
 from storebot.chat.intent import ASPECT, NOT_PRODUCT, SEARCH_CUE
 from storebot.chat.ordinals import _BOUND, _ONE, _PUNCT, OrdinalEvidence, _words
 from storebot.retrieval.normalize import fold, gender_group, stem, tokens
-from storebot.retrieval.vocabulary import CatalogVocabulary
+from storebot.retrieval.vocabulary import COMMON_WORDS, CatalogVocabulary
 
 __all__ = ["FocusItem", "Kind", "Resolution", "resolve_references"]
 
@@ -43,6 +50,7 @@ _AUX = _words("is are do were was does did will would can could how hows whats i
               "want")  # fmt: skip
 _WHICH_NEXT = _words("one ones of is are would should has do does will runs")
 _STORE_VERBS = _words("ship deliver accept charge sell offer carry")
+_NAME_DETS = _words("the a an this that your")
 _PLURAL_PRONOUNS = _words("they them their theirs theyre these those")
 _PAGE = re.compile(r"\b(?:this|the current)\s+(?:product|item|page|listing)\b|"
                    r"\bthe (?:product|item|one) (?:on this page|i'?m (?:looking at|viewing|on))\b")  # fmt: skip
@@ -57,7 +65,9 @@ class Resolution:
     ``explicit`` is False when nothing in the message referred (an aspect
     question about the only product in focus, or about the page product).
     ``ambiguous`` is True when a singular reference fitted several products
-    and the first (the most prominent card) was taken.
+    and the first (the most prominent card) was taken. ``unknown_name`` is a
+    product name the message uses that fits no product in focus ("Ridgeback
+    UL"): the question is about a product to look up, not the one in focus.
 
     Example:
         >>> Resolution(["p2"], "ordinal", True, "'second' -> #2").product_ids
@@ -69,6 +79,7 @@ class Resolution:
     explicit: bool = False
     note: str = ""
     ambiguous: bool = False
+    unknown_name: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.product_ids)
@@ -89,22 +100,29 @@ def resolve_references(
     history_focus: Sequence[Sequence[FocusItem]] = (),
     page_product_id: str | None = None,
     vocabulary: CatalogVocabulary | None = None,
+    known: Mapping[str, tuple[Product, Variant | None]] | None = None,
 ) -> Resolution:
     """Resolve the references in ``message`` against ``focus`` (cards of the last answer, in display order).
 
     ``history_focus`` holds earlier turns' focus lists, most recent first: they
     stand in when ``focus`` is empty and are searched for names and noun
-    phrases ("the tent" from two turns ago).
+    phrases ("the tent" from two turns ago). ``known`` maps product ids to the
+    record and the variant its card showed (the chain's ``Turn.known``): it tells
+    "the navy one" by the colour on the card, and "this tent" whether the page
+    product is a tent. Without it, the page product is trusted and every colour
+    a product offers counts alike.
     """
-    return _Resolver(message, focus, history_focus, page_product_id, vocabulary).run()
+    return _Resolver(message, focus, history_focus, page_product_id, vocabulary, known or {}).run()
 
 
 class _Resolver(OrdinalEvidence):
     """One resolution: the message's tokens, the products to search and the references found so far."""
 
     def __init__(self, message: str, focus: Sequence[FocusItem], history: Sequence[Sequence[FocusItem]],
-                 page_product_id: str | None, vocabulary: CatalogVocabulary | None) -> None:  # fmt: skip
-        self.text = " ".join(fold(message).replace("’", "'").split())
+                 page_product_id: str | None, vocabulary: CatalogVocabulary | None,
+                 known: Mapping[str, tuple[Product, Variant | None]]) -> None:  # fmt: skip
+        self.message = " ".join(message.replace("’", "'").split())
+        self.text = fold(self.message)
         self.toks = tokens(self.text)
         self.words = [w for w, _, _ in self.toks]
         self.stems = [stem(w) for w in self.words]
@@ -120,6 +138,8 @@ class _Resolver(OrdinalEvidence):
                 self.older.append(item)
         self.page = page_product_id
         self.words_fit = Descriptors(vocabulary)
+        self.known = known
+        self.shown_fit = Descriptors(vocabulary)  # against the card's own variant: a separate cache per product id
         self.refs: list[_Ref] = []
         self.used: set[int] = set()  # token indexes already part of a reference
 
@@ -137,6 +157,8 @@ class _Resolver(OrdinalEvidence):
         self._names()
         if self.refs:
             return self._combine()
+        if name := self._unknown_name():
+            return Resolution(note=f"names '{name}', which fits nothing in focus", unknown_name=name)
         if ASPECT.search(self.text) and not NOT_PRODUCT.search(self.text):
             if len(self.pool) == 1:
                 return Resolution([self.pool[0].product_id], "pronoun", False, "aspect question; one product in focus")
@@ -177,7 +199,7 @@ class _Resolver(OrdinalEvidence):
                 or (last.endswith("s") and self.stems[content[-1]] != last and gender_group(last) is None)
             )
             headed = any(w[k] in _ONE for k in span)
-            if self._phrase(i, [self.stems[k] for k in content], plural, headed, deictic=word in ("this", "that")):
+            if self._phrase(i, [self.stems[k] for k in content], plural, headed, deictic=word != "the"):
                 self.used.update(range(i, j))
 
     def _phrase(self, i: int, content: list[str], plural: bool, headed: bool, deictic: bool) -> bool:
@@ -194,19 +216,78 @@ class _Resolver(OrdinalEvidence):
                 kind: Kind = "name" if "name" in tags else "attribute"
                 if deictic and len(hits) == len(pool) > 1 and not plural:
                     kind = "pronoun"  # "this jacket" when every product in focus is a jacket
+                if "color" in tags and len(hits) > 1:
+                    hits = self._showing(content, hits) or hits
                 if plural or len(hits) == 1:
                     self._add(start, hits, kind, f"'{said}' fits {len(hits)}")
                 else:
                     self._add(start, hits[:1], kind, f"'{said}' fits {len(hits)}; took the first", True)
                 return True
-            if deictic and self._producty(content[-1]):  # "this tent", and no tent in focus
-                if self.page:
-                    self.refs.append(_Ref(start, [self.page], "page", f"'this {said}' -> the page product"))
-                return bool(self.page)
+            if deictic and self._producty(content[-1]):  # "this tent" / "these boots", and none in focus
+                if self.page and self._page_fits(content[-1]):
+                    self.refs.append(_Ref(start, [self.page], "page", f"'{self.words[i]} {said}' -> the page product"))
+                    return True
+                return False
             if self.words_fit.is_category(content[-1]) or content[-1].isdigit():
                 return False  # "the blue tent" with no tent in focus is not "the blue one", "the Ember 35" not "Ember"
             content = content[:-1]  # "the headlamp rechargeable", "the blue one in large": a predicate follows
         return False
+
+    def _page_fits(self, word: str) -> bool:
+        """Whether the page product is a ``word`` ("tent"); trusted when its record is not at hand."""
+        record = self.known.get(self.page or "")
+        return record is None or self.words_fit.tag(word, FocusItem.from_product(record[0])) is not None
+
+    def _showing(self, content: list[str], hits: list[FocusItem]) -> list[FocusItem]:
+        """The products whose card shows the colour said ("the navy one": the card in Midnight Navy)."""
+        showing = []
+        for item in hits:
+            product, variant = self.known.get(item.product_id, (None, None))
+            if product is None or variant is None:
+                continue
+            shown = FocusItem.from_product(product, variant)
+            if any(self.shown_fit.tag(word, shown) == "color" for word in content):
+                showing.append(item)
+        return showing
+
+    def _unknown_name(self) -> str:
+        """A product name in the message that fits nothing in focus: "the Ridgeback UL", or "the Stillwater 3"
+        when only the Stillwater 2 was shown. A name is a focus product's name word with another number, or a
+        capitalised word after a determiner ("the", "a", "this") that is neither store vocabulary (colours,
+        brands, categories) nor a common or focus word: "good for the Alps?" may flag, "in Colorado" does not."""
+        items = [*self.pool, *self.older]
+        for k, (_, start, end) in enumerate(self.toks):
+            key = self.stems[k]
+            if self._other_number_everywhere(k, items):
+                return self.message[start : self.toks[k + 1][2]]
+            first = k  # the name's first capitalised word: "Alpine" in "the Alpine Fortress"
+            while first > 0 and not self.breaks[first] and self._capital(first - 1):
+                first -= 1
+            after_det = first > 0 and not self.breaks[first] and self.words[first - 1] in _NAME_DETS
+            if not after_det or not self._capital(k) or not self._name_like(key, items):
+                continue
+            start = self.toks[first][1]
+            for j in range(k + 1, min(k + 3, len(self.toks))):  # the rest of the name: "UL", "3", "Fortress"
+                word, s, e = self.toks[j]
+                if self.breaks[j] or not (self._capital(j) or word.isdigit()):
+                    break
+                end = e
+            return self.message[start:end]
+        return ""
+
+    def _capital(self, k: int) -> bool:
+        return self.message[self.toks[k][1] : self.toks[k][1] + 1].isupper()
+
+    def _name_like(self, key: str, items: Sequence[FocusItem]) -> bool:
+        """Whether a stemmed word may be part of a product's name that fits nothing in ``items``."""
+        if len(key) < 3 or not key.isalpha() or key in COMMON_WORDS or key in _FILLER or gender_group(key):
+            return False
+        return not self.words_fit.vocab.lookup((key,)) and not any(self.words_fit.tag(key, i) for i in items)
+
+    def _other_number_everywhere(self, k: int, items: Sequence[FocusItem]) -> bool:
+        """Whether token ``k`` names products in focus, each with another number than the one that follows."""
+        fitting = [item for item in items if self.stems[k] in self.words_fit.name_words(item)]
+        return bool(fitting) and all(self._other_number(k, self.words_fit.title_words(item)) for item in fitting)
 
     def _pronouns(self) -> None:
         named = bool(self.refs)
@@ -223,6 +304,8 @@ class _Resolver(OrdinalEvidence):
                     continue  # "do they ship", "these tents" (a phrase that fitted nothing in focus)
                 if self.pool and not (named and word == "which"):
                     self._add(start, self.pool, "pronoun", f"'{word}' -> all {len(self.pool)} in focus")
+                elif not self.pool and self.page and not named and word != "which":
+                    self.refs.append(_Ref(start, [self.page], "page", f"'{word}' -> the page product"))
             elif word in ("it", "its") or (word in ("this", "that") and self._deictic(prev, nxt)):
                 if (word in ("it", "its") and _DUMMY_IT.search(self.text)) or (named and not comparing):
                     continue  # "the blue one, is it waterproof?": 'it' is the blue one
