@@ -22,6 +22,17 @@ from storebot.errors import StorebotError
 
 DEMO_STORE = "demo"
 DEMO_FEEDS = (("products", "products.json"), ("reviews", "reviews.csv"), ("policies", "policies.json"))
+DEFAULT_FIXTURES = Path("fixtures/demo")
+# The demo store has no shopper events yet: "goes with" starts from the map a merchant would write for it
+# (RECS_COMPLEMENTARY_MAP; set your own to replace it).
+DEMO_COMPLEMENTARY_MAP = (
+    "Hiking Boots=Socks|Hiking Pants|Rain Jackets; Trail Runners=Socks|Shorts|Headlamps|Water Bottles; "
+    "Tents=Sleeping Bags|Sleeping Pads|Headlamps|Camp Kitchen; Sleeping Bags=Sleeping Pads|Tents|Headlamps; "
+    "Sleeping Pads=Sleeping Bags|Tents; Backpacks=Water Bottles|Headlamps|Camp Kitchen; "
+    "Daypacks=Water Bottles|Headlamps|Rain Jackets; Rain Jackets=Fleece & Midlayers|Hiking Pants|Hats & Gloves; "
+    "Insulated Jackets=Hats & Gloves|Base Layers|Fleece & Midlayers; Sandals=Shorts|Water Bottles; "
+    "Camp Kitchen=Headlamps|Water Bottles"
+)
 
 
 def _demo_store(ctx: Context, port: int) -> dict[str, Any]:
@@ -88,7 +99,7 @@ def _queue_review_analysis(ctx: Context) -> None:
 
 @cli.command()
 @click.option("--port", type=int, default=None, help="Web port [STOREBOT_PORT].")
-@click.option("--fixtures", type=click.Path(path_type=Path), default=Path("fixtures/demo"), show_default=True)
+@click.option("--fixtures", type=click.Path(path_type=Path), default=DEFAULT_FIXTURES, show_default=True)
 @click.option("--no-worker", is_flag=True, help="Do not start a Celery worker.")
 @pass_context
 def demo(ctx: Context, port: int | None, fixtures: Path, no_worker: bool) -> None:
@@ -103,6 +114,8 @@ def demo(ctx: Context, port: int | None, fixtures: Path, no_worker: bool) -> Non
     run_index_update(ctx, DEMO_STORE, rebuild=False)
 
     env = {**os.environ, "REDIS_URL": redis_url}
+    if fixtures == DEFAULT_FIXTURES and not env.get("STOREBOT_RECS_COMPLEMENTARY_MAP"):
+        env["STOREBOT_RECS_COMPLEMENTARY_MAP"] = DEMO_COMPLEMENTARY_MAP  # what a merchant would write for this store
     base = [sys.executable, "-m", "storebot"]
     children = []
     if not no_worker:
