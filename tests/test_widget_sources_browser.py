@@ -94,8 +94,8 @@ def is_open(page) -> bool:  # type: ignore[no-untyped-def]
 
 
 def cited_in(text: str) -> set[str]:
-    """The review ids an answer cites: "... (reviews 1, 13, 2, 20)." -> {"1", "13", "2", "20"}."""
-    return {rid for group in re.findall(r"\breviews (\w*\d\w*(?:, \w*\d\w*)*)", text) for rid in group.split(", ")}
+    """The review ids an answer cites: "... (reviews 1, 13, 2, 20)." -> {"1", "13", "2", "20"}; "(review 911)" too."""
+    return {rid for group in re.findall(r"\breviews? (\w*\d\w*(?:, \w*\d\w*)*)", text) for rid in group.split(", ")}
 
 
 def serious_axe_violations(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ from storebot.insights.sentiment import SentimentModel, polarity, train_sentimen
 from storebot.retrieval.documents import review_passage
 from storebot.retrieval.embeddings import text_hash
 
-MODEL_VERSION = 2  # bump when the analysis changes, so stored analyses and models are redone (2: title model)
+MODEL_VERSION = 3  # bump when the analysis changes, so stored analyses and models are redone (3: quotes)
 CLEARLY = 0.25  # a sentence scoring <= 0.25 or >= 0.75 is clearly negative or positive
 
 

@@ -18,6 +18,7 @@ from typing import Any
 MAX_PROS = 3
 MAX_CITED = 10
 MAX_QUOTE_WORDS = 25
+MIN_QUOTE_WORDS = 4  # shorter sentences are mostly review titles
 FIT_MIN_REMARKS = 2
 FIT_SIGNALS = {"small": "runs_small", "true": "true_to_size", "large": "runs_large"}
 
@@ -28,6 +29,10 @@ def _clip(sentence: str) -> str:
     if len(words) > MAX_QUOTE_WORDS:
         return " ".join(words[:MAX_QUOTE_WORDS]).rstrip(",;:") + " ..."
     return sentence[:-1] + "." if sentence.endswith(";") else sentence
+
+
+def _says_something(sentence: str) -> bool:
+    return len(sentence.split()) >= MIN_QUOTE_WORDS
 
 
 def aspect_table(analyses: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -63,7 +68,9 @@ def _points(rows: list[dict[str, Any]], side: str) -> list[dict[str, Any]]:
         mine, theirs = row[f"_{side}"], row[other]
         if not mine or (side == "pos" and len(mine) < len(theirs)) or (side == "neg" and 2 * len(mine) < len(theirs)):
             continue
-        best = max(mine.values(), key=lambda m: m["score"] if side == "pos" else -m["score"])
+        # The most telling sentence, preferring one that says something ("Solid in wind" is a review's title).
+        best = max(mine.values(), key=lambda m: (_says_something(m["sentence"]),
+                                                 m["score"] if side == "pos" else -m["score"]))  # fmt: skip
         ids = sorted(mine, key=lambda rid: -abs(mine[rid]["score"] - 0.5))[:MAX_CITED]
         chosen.append({"aspect": row["aspect"], "label": row["label"], "text": _clip(best["sentence"]),
                        "review_ids": ids, "count": len(mine)})  # fmt: skip
@@ -81,7 +88,10 @@ def fit_summary(analyses: list[dict[str, Any]]) -> dict[str, Any]:
         if signal:
             counts[signal] += 1
             cited[signal].append(analysis["id"])
-            quotes.setdefault(signal, _clip(analysis.get("fit_sentence", "")))
+            quote = _clip(analysis.get("fit_sentence", ""))
+            # The first remark that says something: "Size up a half." rather than a bare "Runs small" title.
+            if signal not in quotes or (_says_something(quote) and not _says_something(quotes[signal])):
+                quotes[signal] = quote
     total = sum(counts.values())
     leader = max(counts, key=lambda s: (counts[s], s == "true_to_size"))
     signal = leader if total >= FIT_MIN_REMARKS and counts[leader] * 2 > total else None
