@@ -368,23 +368,23 @@ def assert_grounded(text: str, items: list, reviews: list, policies: list, quest
 def test_deterministic_search_and_recommendation_list_record_facts() -> None:
     text = deterministic_answer("search", "rain jacket", products(), [], [])
     assert text == (
-        "Here are 3 options: Men's Ridge Shell Rain Jacket ($139, in stock); Women's Tempest Pro 3L Rain "
-        "Jacket ($239, on sale from $349, in stock); Stillwater 2 Backpacking Tent ($329, out of stock)."
+        "Here are 3 options:\n- Men's Ridge Shell Rain Jacket: $139, in stock\n- Women's Tempest Pro 3L Rain "
+        "Jacket: $239, on sale from $349, in stock\n- Stillwater 2 Backpacking Tent: $329, out of stock"
     )
-    matched = jacket()
-    assert "in size M, color Plum ($139, in stock)" in deterministic_answer(
-        "search", "x", [(matched, matched.variants[0])], [], []
-    )
-    assert deterministic_answer("recommendation", "x", products(), [], []).startswith("You might like: Men's Ridge")
+    matched = jacket()  # the variant is named only when the shopper asked for its size or colour
+    assert "Jacket in M ($139, in stock)" in deterministic_answer("search", "x in M", [(matched, matched.variants[0])],
+                                                                  [], [])  # fmt: skip
+    assert "Jacket ($139, in stock)" in deterministic_answer("search", "x", [(matched, matched.variants[0])], [], [])
+    assert deterministic_answer("recommendation", "x", products(), [], []).startswith("You might like these:\n- Men")
     assert "couldn't find any products" in deterministic_answer("search", "unicorn saddle", [], [], [])
 
 
 def test_deterministic_product_answers_quote_attributes_or_say_they_do_not_know() -> None:
     item = [(jacket(), None)]
     assert deterministic_answer("product_question", "is it waterproof?", item, [], []) == (
-        "The Men's Ridge Shell Rain Jacket has waterproof rating: 20,000 mm."
+        "The Men's Ridge Shell Rain Jacket has a waterproof rating of 20,000 mm."
     )
-    assert "weight: 387 g (13.7 oz), size M" in deterministic_answer(
+    assert "weighs 387 g (13.7 oz) in size M" in deterministic_answer(
         "product_question", "how much does it weigh?", item, [], []
     )
     assert deterministic_answer("product_question", "how much is it?", item, [], []) == (
@@ -395,7 +395,7 @@ def test_deterministic_product_answers_quote_attributes_or_say_they_do_not_know(
     )
     fit = deterministic_answer("product_question", "how does it fit?", item, REVIEWS, [])
     assert (
-        "fit: regular" in fit
+        "has a regular fit" in fit
         and 'Reviewers mention: "Order a size up; it runs small through the chest." (rated 5/5)' in fit
     )
     assert "which product" in deterministic_answer("product_question", "is it waterproof?", [], [], []).lower()
@@ -489,3 +489,14 @@ def test_a_policy_answer_names_its_policy_once() -> None:
     answer = deterministic_answer("policy", "how do returns and refunds work?", [], [], [passages[0], passages[-1]])
     assert answer.count("Returns & Exchanges") == 1, answer
     assert "30 days" in answer and "refunded" in answer, answer
+
+
+@pytest.mark.parametrize(
+    ("message", "farewell"),
+    [("hi there!", False), ("hello, do you ship to Canada?", False), ("thanks, that's all!", True),
+     ("no thanks, I'm good", True), ("ok bye", True), ("thank you so much", True)],
+)  # fmt: skip
+def test_thanks_and_goodbye_get_a_farewell_not_the_greeting(message: str, farewell: bool) -> None:
+    from storebot.chat.answers import FAREWELL, GREETING
+
+    assert deterministic_answer("greeting", message, [], [], []) == (FAREWELL if farewell else GREETING)

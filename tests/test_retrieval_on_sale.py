@@ -8,20 +8,15 @@ the API and through the chat with a deterministic fake model.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 
-from storebot.app import create_app
 from storebot.catalog.feeds import parse_feed
 from storebot.catalog.models import Product, Variant
-from storebot.catalog.sync import SyncOptions, sync_feed
 from storebot.chat.condense import condense
 from storebot.chat.intent import classify_intent
 from storebot.chat.references import FocusItem, resolve_references
@@ -34,6 +29,7 @@ from storebot.retrieval.query import parse_query
 from storebot.retrieval.relax import RELAXATION_ORDER, relax
 from storebot.retrieval.vocabulary import CatalogVocabulary
 from tests.conftest import FIXTURES
+from tests.demo_store import demo_products, module_app, sync_feed_bytes
 from tests.test_chat_chain import fake
 
 
@@ -244,33 +240,17 @@ INDEXED = 40  # the demo's first products (its jackets) and its tents are indexe
 @pytest.fixture(scope="module")
 def demo(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:  # type: ignore[no-untyped-def]
     """The app with the demo store's 180 products synced, its first INDEXED and its tents indexed."""
-    prefix = f"sale{uuid.uuid4().hex[:8]}"
-    data_dir: Path = tmp_path_factory.mktemp("sale")
-    app = create_app({"REDIS_URL": redis_url, "KEY_PREFIX": prefix, "DATA_DIR": str(data_dir), "TESTING": True,
-                      "CELERY": {"task_default_queue": prefix}, "INDEX_AFTER_SYNC": False})  # fmt: skip
-    services = app.extensions["storebot"]
-    services.__dict__["embedder"] = embedder
-    store, _ = services.stores.create("Northwind Trail Co.", [], store_id="demo")
-    keys = services.keys(store.id)
-    products = json.loads((FIXTURES / "products.json").read_text())
-    chosen = [p for i, p in enumerate(products["products"]) if i < INDEXED or p["product_type"] == "Tents"]
-    _sync(services, keys, json.dumps({**products, "products": chosen}).encode(), "shopify", "products")
-    _sync(services, keys, (FIXTURES / "policies.json").read_bytes(), "json", "policies")
-    update_index(services.redis, keys, services.index_root, services.embedder)
-    _sync(services, keys, (FIXTURES / "products.json").read_bytes(), "shopify", "products")  # the whole catalog
-    _sync(services, keys, (FIXTURES / "reviews.csv").read_bytes(), "csv", "reviews")  # ratings, for browsing
-    yield app, store.publishable_key
-    client = redis.Redis.from_url(redis_url)
-    doomed = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    if doomed:
-        client.delete(*doomed)
-
-
-def _sync(services: Any, keys: Any, data: bytes, fmt: str, kind: str) -> None:
-    import io
-
-    result = sync_feed(services.redis, keys, io.BytesIO(data), SyncOptions(fmt=fmt, kind=kind))
-    assert not result.errors, result.errors[:3]
+    with module_app(redis_url, embedder, tmp_path_factory, "sale") as app:
+        services = app.extensions["storebot"]
+        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="demo")
+        keys = services.keys(store.id)
+        first = demo_products(lambda i, p: i < INDEXED or p["product_type"] == "Tents")
+        sync_feed_bytes(services, keys, first, "shopify", "products")
+        sync_feed_bytes(services, keys, (FIXTURES / "policies.json").read_bytes(), "json", "policies")
+        update_index(services.redis, keys, services.index_root, services.embedder)
+        sync_feed_bytes(services, keys, demo_products(), "shopify", "products")  # the whole catalog
+        sync_feed_bytes(services, keys, (FIXTURES / "reviews.csv").read_bytes(), "csv", "reviews")  # for browsing
+        yield app, store.publishable_key
 
 
 def _on_sale(item: dict[str, Any]) -> bool:

@@ -15,20 +15,29 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from storebot.catalog.models import Product, Variant
-from storebot.chat.cards import availability_label, option_labels, price_label
+from storebot.chat.cards import availability_label, price_label
 from storebot.chat.claims import sentence_spans
+from storebot.chat.features import describe_attributes, is_plural
 from storebot.chat.prompts import SYNONYMS, relevant_attributes
-from storebot.retrieval.normalize import fold
+from storebot.chat.variant_answers import option_values, options_overview, variant_answer
+from storebot.retrieval.filters import Filters
+from storebot.retrieval.normalize import fold, option_name
+from storebot.retrieval.query import parse_query
+from storebot.retrieval.vocabulary import CatalogVocabulary
 
 MAX_LISTED = 5
 MAX_QUOTE_WORDS = 25
 
 GREETING = ("Hi! I can help you find products, compare them, and answer questions about sizing, shipping "
             "and returns. What are you looking for?")  # fmt: skip
+FAREWELL = "You're welcome! Come back any time if you have another question."
+# Thanks or goodbye rather than hello: "thanks, that's all!", "cheers, bye", "no thanks, I'm good".
+_FAREWELL = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers|bye|goodbye|see you|that's all|that is all|nothing "
+                       r"else|all good|i'm good|im good|no thanks)\b", re.IGNORECASE)  # fmt: skip
 OFF_TOPIC = ("Sorry, I can only help with shopping here: finding and comparing products, and questions about "
              "shipping and returns. What can I help you find?")  # fmt: skip
 HUMAN = ("Of course. I've noted that you'd like to talk to a person, and someone from our team will follow up "
@@ -49,6 +58,15 @@ _STOP = {
     "any", "some", "about", "there", "their", "they", "them", "you", "your", "me", "my", "i", "we", "our", "us",
     "tell", "say", "says", "said", "much", "many", "more", "most", "very", "really", "just"
 }  # fmt: skip
+# Question words (stemmed) -> attribute keys that answer them: "warm enough for winter?" is the season and insulation.
+_ASPECTS = {
+    "warm": ("season", "insulat", "temperature", "warmth"), "winter": ("season", "insulat", "temperature", "warmth"),
+    "cold": ("season", "insulat", "temperature", "warmth"), "snow": ("season",), "summer": ("season",),
+    "season": ("season",),
+}  # fmt: skip
+_ASPECT_Q = re.compile(r"\b(?:good|ok|okay|suitable|enough) (?:in|for)\b", re.I)
+_WARMTH_Q = re.compile(r"\b(?:warm|warmth|cold|winter|insulated)\b", re.I)
+_WARMTH_KEYS = ("insulat", "temperature", "warmth")
 # Question words -> words reviewers use for the same thing (stemmed).
 _RELATED = {
     "fit": ("size", "small", "large", "snug", "tight", "loose", "run", "sizing"), "size": ("small", "large", "run"),
@@ -57,10 +75,15 @@ _RELATED = {
 
 
 def deterministic_answer(intent: str, question: str, products: Sequence[tuple[Product, Variant | None]],
-                         reviews: Sequence[Any], policies: Sequence[Any]) -> str:  # fmt: skip
-    """A short, correct answer for ``intent`` from the records only (see the module docstring)."""
+                         reviews: Sequence[Any], policies: Sequence[Any], *,
+                         matched: Mapping[str, Mapping[str, str]] | None = None) -> str:  # fmt: skip
+    """A short, correct answer for ``intent`` from the records only (see the module docstring).
+
+    ``matched`` maps a listed product's id to the constraints its search hit matched (``SearchHit.matched``):
+    a listing names a variant's size or colour only when the shopper asked for it. Without it, the question says.
+    """
     if intent == "greeting":
-        return GREETING
+        return FAREWELL if _FAREWELL.search(question) else GREETING
     if intent == "off_topic":
         return OFF_TOPIC
     if intent == "human":
@@ -71,25 +94,51 @@ def deterministic_answer(intent: str, question: str, products: Sequence[tuple[Pr
         return _comparison(question, products) if len(products) >= 2 else _product(question, products, reviews)
     if intent == "product_question":
         return _product(question, products, reviews)
-    return _listing(intent, products)
+    return _listing(intent, question, products, matched)
 
 
-def _listing(intent: str, products: Sequence[tuple[Product, Variant | None]]) -> str:
+def _listing(intent: str, question: str, products: Sequence[tuple[Product, Variant | None]],
+             matched: Mapping[str, Mapping[str, str]] | None) -> str:  # fmt: skip
     if not products:
         return NOT_FOUND
-    shown = [_item(p, v) for p, v in products[:MAX_LISTED]]
-    if intent == "recommendation":
-        return f"You might like: {'; '.join(shown)}."
-    noun = "option" if len(shown) == 1 else "options"
-    verb = "is" if len(shown) == 1 else "are"
-    return f"Here {verb} {len(shown)} {noun}: {'; '.join(shown)}."
+    listed = list(products[:MAX_LISTED])
+    asked = parse_query(question, CatalogVocabulary.from_products(p for p, _ in listed)).filters
+    shown = [_item(p, v, _asked_options(p, v, asked, matched)) for p, v in listed]
+    if len(shown) == 1:
+        title, _, facts = shown[0].partition(": ")
+        lead = "You might like" if intent == "recommendation" else "Here is 1 option"
+        return f"{lead}: {title} ({facts})."
+    lead = "You might like these" if intent == "recommendation" else f"Here are {len(shown)} options"
+    return f"{lead}:\n" + "\n".join(f"- {item}" for item in shown)
 
 
-def _item(product: Product, variant: Variant | None) -> str:
-    facts = [_price(product, variant), availability_label(product, variant)]
-    matched = ", ".join(f"{k} {v}" for k, v in variant.options.items()) if variant is not None else ""
-    title = f"{product.title} in {matched}" if matched else product.title
-    return f"{title} ({', '.join(f for f in facts if f)})"
+def _asked_options(product: Product, variant: Variant | None, asked: Filters,
+                   matched: Mapping[str, Mapping[str, str]] | None) -> list[str]:  # fmt: skip
+    """The variant's option values the shopper asked for ("M", "Midnight Navy"): only those are worth naming."""
+    if variant is None:
+        return []
+    named = []
+    for key, value in variant.options.items():
+        name = option_name(key)
+        if matched is not None:
+            wanted = name in (matched.get(product.id) or {})
+        else:
+            wanted = str(value) in (asked.sizes if name == "size" else asked.colors if name == "color" else [])
+        if wanted:
+            named.append(str(value))
+    return named
+
+
+def _item(product: Product, variant: Variant | None, named: list[str]) -> str:
+    """ "Drizzle Packable Rain Jacket in M: $69, in stock", or with no option asked for, "...: $69, in stock,
+    3 colours" (the card's variant was picked for the shopper, not by them)."""
+    shown = variant if named else None
+    facts = [_price(product, shown), availability_label(product, variant)]
+    colours = option_values(product, "color")
+    if not named and len(colours) > 1:
+        facts.append(f"{len(colours)} colours")
+    title = f"{product.title} in {', '.join(named)}" if named else product.title
+    return f"{title}: {', '.join(f for f in facts if f)}"
 
 
 def _price(product: Product, variant: Variant | None) -> str:
@@ -102,37 +151,65 @@ def _product(question: str, products: Sequence[tuple[Product, Variant | None]], 
     product, variant = products[0]
     own = [r for r in reviews if str((r.metadata or {}).get("product_id", "")) == product.id]
     parts: list[str] = []
+    review_question = bool(_REVIEW_Q.search(question))
+    options = None if review_question and not _STOCK_Q.search(question) else variant_answer(product, question)
     if _PRICE_Q.search(question):
-        parts.append(f"The {product.title} is {_price(product, variant)} and {availability_label(product, variant)}.")
-    elif _STOCK_Q.search(question):
-        parts.append(_stock(product, variant))
-    attributes = _asked_attributes(product, question)
+        be = "are" if is_plural(product.title) else "is"
+        price = price_label(product, variant).replace(" (on sale, was ", " (on sale from ")
+        parts.append(f"The {product.title} {be} {price} and {availability_label(product, variant)}.")
+    if options:  # after a price sentence, "Yes: the X is in stock in L" needs no "Yes"
+        parts.append("T" + options[len("Yes: t") :] if parts and options.startswith("Yes: the ") else options)
+    elif _STOCK_Q.search(question) and not _PRICE_Q.search(question):
+        parts.append(options_overview(product) or _stock(product))
+    skip = _option_words(product) | _words(product.title) if options else set()
+    attributes = _asked_attributes(product, question, skip=skip)
     if attributes:
-        details = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in attributes)
-        parts.append(f"The {product.title} has {details}.")
-    if _REVIEW_Q.search(question) and own:
+        parts.append(describe_attributes(product.title, attributes))
+        parts += _warmth_gap(product, question, attributes)
+    if review_question and own:
         parts.append(summarize_reviews(own, question=question))
-    if not parts:
-        sentence = _best_sentences(product.description, question, 1, need_match=True)
-        if sentence:
-            parts.append(f"From the {product.title} description: {sentence}")
+    if (not parts or (attributes and _ASPECT_Q.search(question))) and not options:
+        asked = " ".join(w for w in re.findall(r"[\w'-]+", question) if _stem(w.lower()) not in _words(product.title))
+        sentence = _best_sentences(product.description, asked, 1, need_match=True)
+        sentence = re.sub(r"^[-*•]\s+", "", sentence)  # a bullet of the description's list
+        if sentence and sentence not in " ".join(parts):
+            end = "" if sentence.endswith((".", "!", "?", "...")) else "."
+            parts.append(f"From the {product.title} description: {sentence}{end}")
     return " ".join(parts) or f"I couldn't find that in the product details of the {product.title}."
 
 
-def _stock(product: Product, variant: Variant | None) -> str:
-    if variant is not None and variant.options:
-        matched = ", ".join(f"{k} {v}" for k, v in variant.options.items())
-        return f"The {product.title} in {matched} is {availability_label(product, variant)}."
-    options = option_labels(product)
-    listed = "; ".join(f"{k}: {v}" for k, v in options.items())
-    state = availability_label(product)
-    return f"The {product.title} is {state}" + (f" ({listed})." if listed and state == "in stock" else ".")
+def _stock(product: Product) -> str:
+    be = "are" if is_plural(product.title) else "is"
+    return f"The {product.title} {be} {availability_label(product)}."
 
 
-def _asked_attributes(product: Product, question: str) -> list[tuple[str, str]]:
-    words = _words(question)
+def _asked_attributes(product: Product, question: str, *, skip: set[str] | None = None) -> list[tuple[str, str]]:
+    words = _words(question) - (skip or set())
+    aspects = {a for w in words for a in _ASPECTS.get(w, ())}
     ranked = relevant_attributes(product, question)
-    return [(k, v) for k, v in ranked[:3] if words & (_words(k.replace("_", " ") + " " + v) | _synonyms(k))]
+
+    def asked(key: str, value: str) -> bool:
+        return bool(words & (_words(key.replace("_", " ") + " " + value) | _synonyms(key))) or any(
+            a in key for a in aspects
+        )
+
+    return [(k, v) for k, v in ranked if asked(k, v)][:3]
+
+
+def _warmth_gap(product: Product, question: str, attributes: list[tuple[str, str]]) -> list[str]:
+    """ "Warm enough for winter?" about a product whose specs list no insulation: say so, not nothing."""
+    if not _WARMTH_Q.search(question) or any(k.startswith(_WARMTH_KEYS) for k in product.attributes):
+        return []
+    they = "They're not" if is_plural(product.title) else "It's not"
+    their = "their" if is_plural(product.title) else "its"
+    return [f"{they} listed as insulated: {their} specs name no insulation or temperature rating."]
+
+
+def _option_words(product: Product) -> set[str]:
+    """Stemmed words of a product's colours and sizes, and the words that ask for them."""
+    values = " ".join(option_values(product, "color") + option_values(product, "size"))
+    return _words(values) | {"come", "colour", "color", "size", "available", "stock", "blue", "grey", "large",
+                             "medium", "small", "navy"}  # fmt: skip
 
 
 def _synonyms(key: str) -> set[str]:
@@ -156,16 +233,9 @@ def _comparison(question: str, products: Sequence[tuple[Product, Variant | None]
 
 
 def _policy(question: str, policies: Sequence[Any]) -> str:
-    if not policies:
-        return NO_POLICY
-    text = " ".join(p.text for p in policies[:2])
-    answer = _best_sentences(text, question, 2) or NO_POLICY
-    # Each passage starts with its policy's title ("Returns & Exchanges: ..."): say it once.
-    for title in dict.fromkeys(t.split(": ", 1)[0] for t in (p.text for p in policies[:2]) if ": " in t):
-        head, found, rest = answer.partition(f"{title}: ")
-        if found:
-            answer = head + found + rest.replace(f" {title}: ", " ")
-    return answer
+    from storebot.chat.policy_answers import policy_answer  # imported here: it reuses this module's NO_POLICY
+
+    return policy_answer(question, policies)
 
 
 def summarize_reviews(passages: Sequence[Any], *, question: str = "") -> str:

@@ -33,7 +33,9 @@ from storebot.chat.memory import recent_within_budget
 from storebot.chat.mentions import find_mentions
 from storebot.chat.prompts import build_messages
 from storebot.chat.references import Resolution, resolve_references
+from storebot.chat.review_answers import about_reviews
 from storebot.chat.session import ChatSession, SessionState
+from storebot.chat.superlatives import ABOUT_SHOWN, rank_by_superlative
 from storebot.chat.types import ChatRequest
 from storebot.llm.base import BackendSpec, Capabilities
 from storebot.retrieval.filters import Filters
@@ -61,6 +63,7 @@ class ChainDeps:
     capabilities: Capabilities
     prompt_budget: int
     spec: BackendSpec | None = None
+    recommendations: Any = None  # RecommendationSettings (RECS_*), for the recommendation intent
 
 
 @dataclass
@@ -85,6 +88,7 @@ class Turn:
     messages: list[BaseMessage] = field(default_factory=list)
     model_ms: float = 0.0  # time spent inside model calls before generation (LLM condense)
     summary_answer: str = ""  # "what do reviewers say?": the answer built from the stored review summary
+    ranked_answer: str = ""  # "which one is the warmest?": the products shown, ranked by the deciding figure
 
     @property
     def vocabulary(self) -> Any:
@@ -135,7 +139,7 @@ def resolve(turn: Turn) -> Turn:
     turn.resolution = resolve_references(
         turn.request.message, turn.focus, history_focus=turn.history_focus,
         page_product_id=turn.request.page_product_id if turn.request.page_product_id in turn.known else None,
-        vocabulary=turn.vocabulary,
+        vocabulary=turn.vocabulary, known=turn.known,
     )  # fmt: skip
     subject = [pid for pid in turn.state.subject if pid in turn.known] if turn.state else []
     ids, message = turn.resolution.product_ids, turn.request.message
@@ -156,6 +160,8 @@ def classify(turn: Turn) -> Turn:
     turn.intent = classify_intent(turn.request.message, has_focus=bool(turn.focus or turn.state.subject),
                                   resolution=turn.resolution, vocabulary=turn.vocabulary)  # fmt: skip
     subject = [pid for pid in turn.state.subject if pid in turn.known]
+    if turn.resolution.unknown_name:  # "how heavy is the Ridgeback UL?": a product to look up, not the subject
+        subject = []
     if turn.intent.intent == "product_question" and not turn.resolution.product_ids and subject:
         turn.resolution = Resolution(product_ids=subject, kind="pronoun", explicit=False,
                                      note="the product under discussion")  # fmt: skip
@@ -221,11 +227,18 @@ def retrieve(turn: Turn) -> Turn:
         turn.products = resolved
     if intent == "comparison" and (len(turn.products) < 2 or not resolved):
         turn.products = _compared(turn, resolved, fallback=turn.products)
+    if _ranks_shown(turn, intent):  # "which one is the warmest?", "the brightest one?": a winner among the cards
+        intent = turn.intent.intent  # type: ignore[union-attr]
     if intent in ("recommendation", "product_question", "search"):  # "what goes with these?": the recommender
         from storebot.chat.recommendations import apply_recommendations
 
         intent = apply_recommendations(turn).intent.intent
-    if intent in ("product_question", "comparison", "recommendation") and turn.products:
+    # Reviews only where they answer: comparisons, "goes with", and questions about what reviewers say (a price,
+    # weight or colour answer carries no review citations).
+    asks_reviews = intent in ("comparison", "recommendation") or (
+        intent == "product_question" and about_reviews(turn.request.message)
+    )
+    if asks_reviews and turn.products:
         ids = [p.id for p, _ in turn.products]
         turn.reviews = search_reviews(index, turn.request.message, product_ids=ids, k=4)
     if intent == "product_question" and len(turn.products) == 1:  # "what do reviewers say about it?"
@@ -233,8 +246,24 @@ def retrieve(turn: Turn) -> Turn:
 
         apply_review_summary(turn)
     if intent == "policy":
-        turn.policies = search_policies(index, turn.request.message, k=2)
+        turn.policies = search_policies(index, turn.request.message, k=3)
     return turn
+
+
+def _ranks_shown(turn: Turn, intent: str) -> bool:
+    """Answer a superlative about the products on screen from their records; whether it did. Products the message
+    names ("which is lighter, the Stillwater 2 or the Trailhead 2?") are ranked among themselves, in the order named."""
+    named = [turn.known[pid] for pid in turn.resolution.product_ids if pid in turn.known]
+    if len(named) == 1 and turn.resolution.kind in ("name", "attribute", "page"):
+        return False  # "is the Moss one lighter?": one product, named; a question about it
+    shown = named if len(named) >= 2 else [turn.known[f.product_id] for f in turn.focus if f.product_id in turn.known]
+    about_shown = intent in ("comparison", "product_question") or ABOUT_SHOWN.search(turn.request.message)
+    ranked = rank_by_superlative(turn.request.message, shown) if about_shown else None
+    if ranked is None:
+        return False
+    turn.ranked_answer, turn.products = ranked.text, (named if len(named) >= 2 else ranked.products)
+    turn.intent = IntentResult("comparison", 0.8, "a superlative about the products shown")
+    return True
 
 
 _CUE = re.compile(r"^\s*(?:please\s+)?(?:compare|what(?:'s| is) the difference between|difference between|"

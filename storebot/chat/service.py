@@ -81,6 +81,11 @@ def closing_messages(question: str, answer: str, store_name: str) -> list[Any]:
     return [SystemMessage(system), Human(f"Shopper: {question}\nReply: {answer[:300]}")]
 
 
+def _matched(turn: Turn) -> dict[str, dict[str, str]] | None:
+    """What each searched product matched of the shopper's constraints (size, colour...), for the listing's words."""
+    return {h.product.id: h.matched for h in turn.search.hits} if turn.search else None
+
+
 class ChatService:
     """Answers shoppers' messages for every store of a deployment.
 
@@ -129,7 +134,10 @@ class ChatService:
         if not caps.follows_instructions:  # small local models: prompt reading dominates latency
             budget = min(budget, int(self.settings["CHAT_PROMPT_TOKENS_SMALL"]))
         session = self.sessions(store.id).open(request.session_id)
-        return ChainDeps(store, session, self.catalog(store.id), self.indexes, llm, caps, budget, spec)
+        from storebot.insights.recommend.engine import RecommendationSettings
+
+        return ChainDeps(store, session, self.catalog(store.id), self.indexes, llm, caps, budget, spec,
+                         RecommendationSettings.from_settings(self.settings))  # fmt: skip
 
     def stream(self, request: ChatRequest) -> Iterator[tuple[str, Any]]:
         """The events of one turn: products, sources, token..., suggestions, done."""
@@ -174,10 +182,15 @@ class ChatService:
             parts.append(turn.summary_answer)
             yield "token", {"text": turn.summary_answer}
             action = "summary"
+        elif turn.ranked_answer:  # "which one is the warmest?": the figures decide, from the records
+            parts.append(turn.ranked_answer)
+            yield "token", {"text": turn.ranked_answer}
         elif intent in MODEL_INTENTS and grounded_data and not turn.deps.capabilities.follows_instructions:
             # A small model (the bundled 135M one) cannot be trusted to answer: the records answer, shown at once,
             # and the model only adds a closing line, which passes the same sentence gate.
-            facts = deterministic_answer(intent, message, turn.products, turn.reviews, turn.policies)
+            facts = deterministic_answer(
+                intent, message, turn.products, turn.reviews, turn.policies, matched=_matched(turn)
+            )
             parts.append(facts)
             yield "token", {"text": facts}
             turn.messages = closing_messages(message, facts, turn.deps.store.name)
@@ -189,7 +202,9 @@ class ChatService:
         if not text or action in ("cut", "error"):
             # The model wrote nothing usable, or a claim we could not verify: the records answer instead
             # (after whatever verified sentences were already shown).
-            facts = deterministic_answer(intent, message, turn.products, turn.reviews, turn.policies)
+            facts = deterministic_answer(
+                intent, message, turn.products, turn.reviews, turn.policies, matched=_matched(turn)
+            )
             yield "token", {"text": (" " if text else "") + facts}
             text = f"{text} {facts}".strip()
             action = "fallback" if action in ("cut", "error", "model") else action

@@ -1,0 +1,65 @@
+""" "Which one is the warmest?" about the cards on screen names a winner, with the figure that decides it.
+
+The ranking is read from the records (attributes, ratings, prices) in one unit; the chat test runs the real chain on
+the small test catalog with a fake model.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from storebot.catalog.models import Product
+from storebot.chat.service import ChatService
+from storebot.chat.superlatives import rank_by_superlative
+from storebot.services import Services
+from tests.test_chat_chain import ask, fake, shop  # noqa: F401 - the small catalog fixture
+
+
+def _bag(pid: str, comfort: str | None, weight: str) -> Product:
+    attributes = {"weight": weight} | ({"temperature_comfort": comfort} if comfort else {})
+    return Product(id=pid, title=f"Bag {pid}", price=Decimal("200"), attributes=attributes)
+
+
+BAGS = [(_bag("campfire", "10 °C / 50 °F", "1700 g"), None), (_bag("glacier", "-12 °C / 10 °F", "1157 g"), None),
+        (_bag("ember", "-1 °C / 30 °F", "2.7 lb"), None), (_bag("liner", None, "250 g"), None)]  # fmt: skip
+
+
+def test_the_warmest_is_the_lowest_comfort_temperature_and_a_bag_without_one_is_said_to_lack_it() -> None:
+    ranked = rank_by_superlative("which one is the warmest?", BAGS)
+    assert ranked is not None
+    assert [p.id for p, _ in ranked.products] == ["glacier", "ember", "campfire", "liner"]
+    assert ranked.text.startswith("The Bag glacier is the warmest of these: comfort temperature -12 °C / 10 °F")
+    assert ranked.text.endswith("The Bag liner does not list its temperature comfort.")
+
+
+def test_weights_in_different_units_are_compared_in_one() -> None:
+    ranked = rank_by_superlative("which is the lightest?", BAGS)
+    assert ranked is not None and [p.id for p, _ in ranked.products] == ["liner", "glacier", "ember", "campfire"]
+    heaviest = rank_by_superlative("which one is heavier?", BAGS[:3])
+    assert heaviest is not None and heaviest.products[0][0].id == "campfire"  # 1700 g beats 2.7 lb (1225 g)
+
+
+def test_one_five_star_review_does_not_beat_many_good_ones() -> None:
+    lone = Product(id="lone", title="Lone", rating_avg=5.0, rating_count=1)
+    loved = Product(id="loved", title="Loved", rating_avg=4.8, rating_count=21)
+    ranked = rank_by_superlative("which of those has the best reviews?", [(lone, None), (loved, None)])
+    assert ranked is not None and ranked.products[0][0].id == "loved"
+    assert "4.8★ from 21 reviews" in ranked.text and "5.0★ from 1 review)" in ranked.text
+
+
+def test_no_superlative_or_no_figure_means_no_ranking() -> None:
+    assert rank_by_superlative("is it waterproof?", BAGS) is None
+    assert rank_by_superlative("which one is the brightest?", BAGS) is None, "no bag lists an output"
+    assert rank_by_superlative("which one is the warmest?", BAGS[:1]) is None
+
+
+def test_the_chat_names_the_cheapest_of_the_cards_shown(services: Services, shop: str) -> None:  # noqa: F811
+    service = ChatService.from_services(services, llm=fake("Here you go."))
+    listing = ask(service, shop, "rain jackets")
+    assert {c.id for c in listing.cards} >= {"rain-1", "rain-2"}
+    answer = ask(service, shop, "which one is the cheapest?")
+    assert answer.intent == "comparison" and answer.cards[0].id == "rain-1"
+    assert answer.text.startswith("The Ridge Shell Rain Jacket is the cheaper of the two: $139"), answer.text
+    assert answer.grounding["ok"], answer.grounding
+    new_search = ask(service, shop, "show me the cheapest tents", session="session-0002")
+    assert new_search.intent == "search" and {c.id for c in new_search.cards} <= {"tent-1", "tent-2"}
