@@ -138,6 +138,7 @@ def option_name(name: str) -> str:
     return _OPTION_ALIASES.get(plain, plain).replace(" ", "_")
 
 
+@lru_cache(maxsize=8192)
 def size_key(value: str) -> str:
     """One key per size however it is written: ``"Medium"``, ``"med"`` and ``"M"`` -> ``"m"``.
 
