@@ -1,4 +1,5 @@
-""" "Which one is the warmest?" about the cards on screen names a winner, with the figure that decides it.
+""" "Which one is the warmest?" about the cards on screen names a winner, with the figure that decides it; "what
+about large?" about the product under discussion stays on it.
 
 The ranking is read from the records (attributes, ratings, prices) in one unit; the chat test runs the real chain on
 the small test catalog with a fake model.
@@ -63,3 +64,17 @@ def test_the_chat_names_the_cheapest_of_the_cards_shown(services: Services, shop
     assert answer.grounding["ok"], answer.grounding
     new_search = ask(service, shop, "show me the cheapest tents", session="session-0002")
     assert new_search.intent == "search" and {c.id for c in new_search.cards} <= {"tent-1", "tent-2"}
+
+
+def test_what_about_another_size_or_colour_stays_on_the_product_under_discussion(
+    services: Services,
+    shop: str,  # noqa: F811
+) -> None:
+    service = ChatService.from_services(services, llm=fake("Here you go."))
+    first = ask(service, shop, "is it available in medium?", product_id="rain-1")
+    assert first.intent == "product_question" and [c.id for c in first.cards] == ["rain-1"]
+    for message in ("what about in Moss?", "how about size S?", "and what about large in Slate Blue?"):
+        answer = ask(service, shop, message, product_id="rain-1")
+        assert answer.intent == "product_question" and [c.id for c in answer.cards] == ["rain-1"], (message, answer)
+    other = ask(service, shop, "what about tents?", product_id="rain-1")
+    assert other.intent == "search" and {c.id for c in other.cards} <= {"tent-1", "tent-2"}

@@ -42,6 +42,7 @@ from storebot.retrieval.filters import Filters
 from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
 from storebot.retrieval.passages import Passage, search_policies, search_reviews
+from storebot.retrieval.query import parse_query
 from storebot.retrieval.search import IndexNotReady, SearchResult, close_matches, search_products
 from storebot.stores import Store
 
@@ -162,10 +163,32 @@ def classify(turn: Turn) -> Turn:
     subject = [pid for pid in turn.state.subject if pid in turn.known]
     if turn.resolution.unknown_name:  # "how heavy is the Ridgeback UL?": a product to look up, not the subject
         subject = []
+    if turn.intent.intent == "search" and len(subject) == 1 and _other_option(turn.request.message, turn.vocabulary):
+        # "what about large in Juniper?" after "is it available in medium?": the same product, another variant.
+        turn.intent = IntentResult("product_question", 0.7, "another size or colour of the product under discussion")
     if turn.intent.intent == "product_question" and not turn.resolution.product_ids and subject:
         turn.resolution = Resolution(product_ids=subject, kind="pronoun", explicit=False,
                                      note="the product under discussion")  # fmt: skip
     return turn
+
+
+_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+|ok\s+|okay\s+)?(?:what|how)\s+about\b", re.IGNORECASE)
+_SIZE_WORDS = frozenset({"small", "medium", "large", "xs", "xl", "xxl", "s", "m", "l", "size", "sizes", "colour",
+                         "color", "one", "in", "a", "the"})  # fmt: skip
+
+
+def _other_option(message: str, vocabulary: Any) -> bool:
+    """Whether ``message`` only asks "what about <a size or colour>?" ("what about large in Juniper?")."""
+    if vocabulary is None or not _WHAT_ABOUT.match(message):
+        return False
+    parsed = parse_query(_WHAT_ABOUT.sub("", message), vocabulary)
+    if parsed.filters.categories or parsed.filters.brands or parsed.sort:
+        return False
+    words = re.findall(r"[a-z]+", parsed.search_text.lower())
+    colours = {w for c in parsed.filters.colors for w in re.findall(r"[a-z]+", c.lower())}
+    return all(w in _SIZE_WORDS or w in colours for w in words) and bool(
+        parsed.filters.colors or parsed.filters.sizes or _SIZE_WORDS.intersection(words) - {"one", "in", "a", "the"}
+    )
 
 
 def condense(turn: Turn) -> Turn:
