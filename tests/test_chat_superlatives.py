@@ -7,12 +7,18 @@ the small test catalog with a fake model.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
+
+import pytest
 
 from storebot.catalog.models import Product
 from storebot.chat.service import ChatService
 from storebot.chat.superlatives import rank_by_superlative
+from storebot.chat.types import ChatRequest
+from storebot.retrieval.indexer import update_index
 from storebot.services import Services
+from tests.demo_store import demo_products, module_app, sync_feed_bytes
 from tests.test_chat_chain import ask, fake, shop  # noqa: F401 - the small catalog fixture
 
 
@@ -78,3 +84,30 @@ def test_what_about_another_size_or_colour_stays_on_the_product_under_discussion
         assert answer.intent == "product_question" and [c.id for c in answer.cards] == ["rain-1"], (message, answer)
     other = ask(service, shop, "what about tents?", product_id="rain-1")
     assert other.intent == "search" and {c.id for c in other.cards} <= {"tent-1", "tent-2"}
+
+
+@pytest.fixture(scope="module")
+def outdoor(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatService]:  # type: ignore[no-untyped-def]
+    """The demo store's tents, sleeping bags and headlamps, indexed."""
+    with module_app(redis_url, embedder, tmp_path_factory, "best") as app:
+        services = app.extensions["storebot"]
+        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="demo")
+        keys = services.keys(store.id)
+        sync_feed_bytes(services, keys, demo_products({"Tents", "Sleeping Bags", "Headlamps"}), "shopify", "products")
+        update_index(services.redis, keys, services.index_root, services.embedder)
+        yield ChatService.from_services(services, llm=fake("Here you go."))
+
+
+@pytest.mark.parametrize(
+    ("message", "winner", "measure"),
+    [("the lightest backpacking tent", "Trekker 1 Trekking Pole Tent", "lightest"),
+     ("warmest sleeping bag", "Glacier 0 Down Sleeping Bag", "warmest"),
+     ("your brightest headlamp?", "Beacon 900 Pro Headlamp", "brightest")],
+)  # fmt: skip
+def test_a_superlative_search_ranks_the_matches_by_the_figure(outdoor: ChatService, message: str, winner: str,
+                                                              measure: str) -> None:  # fmt: skip
+    answer = outdoor.respond(ChatRequest("demo", f"best-{abs(hash(message))}", message))
+    assert answer.intent == "search" and answer.cards[0].title == winner, [c.title for c in answer.cards]
+    assert answer.text.startswith(f"The {winner} is the {measure} of these:"), answer.text
+    assert "don't seem to carry" not in answer.text and "Showing results for" not in answer.text
+    assert answer.grounding["ok"], answer.grounding

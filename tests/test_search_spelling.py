@@ -69,3 +69,10 @@ def test_chat_searches_a_typo_as_the_word_it_misspells(services: Services, shop:
     assert response.cards and response.cards[0].id == "tent-1"
     foreign = ask(service, shop, "busco una chaqueta impermeable para mujer", session="session-0003")
     assert foreign.cards == [] and "in English if you can" in foreign.text
+
+
+def test_forms_of_catalog_words_are_not_typos() -> None:
+    index = BM25Index()
+    index.add("bag", {"title": "Warm down sleeping bag", "description": "Light, bright and hot."})
+    assert unknown_words(index, "warmest lightest brighter hottest sleeping bags") == []
+    assert unknown_words(index, "warmth kayaking") == ["warmth", "kayaking"], "a form of an unknown word stays unknown"

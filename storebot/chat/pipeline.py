@@ -35,7 +35,7 @@ from storebot.chat.prompts import build_messages
 from storebot.chat.references import Resolution, resolve_references
 from storebot.chat.review_answers import about_reviews
 from storebot.chat.session import ChatSession, SessionState
-from storebot.chat.superlatives import ABOUT_SHOWN, rank_by_superlative
+from storebot.chat.superlatives import ABOUT_SHOWN, asked_measure, rank_by_superlative
 from storebot.chat.types import ChatRequest
 from storebot.llm.base import BackendSpec, Capabilities
 from storebot.retrieval.filters import Filters
@@ -47,6 +47,7 @@ from storebot.retrieval.search import IndexNotReady, SearchResult, close_matches
 from storebot.stores import Store
 
 CARDS = 4
+SUPERLATIVE_POOL = 12  # matches ranked by the figure for "the lightest tent"
 _SINGULAR = re.compile(r"\b(?:it|its|it's|this one|that one)\b", re.IGNORECASE)
 _PLURAL = re.compile(r"\b(?:they|them|those|these|both|all|each|compare|vs|versus|between)\b", re.IGNORECASE)
 PRODUCT_INTENTS = ("search", "recommendation", "product_question", "comparison")
@@ -232,8 +233,12 @@ def retrieve(turn: Turn) -> Turn:
     resolved = [turn.known[pid] for pid in turn.resolution.product_ids if pid in turn.known]
     if intent in ("search", "recommendation") or (intent in ("product_question", "comparison") and not resolved):
         filters = Filters.from_dict(turn.condensed.filters) if turn.condensed.filters else None
+        # "the lightest backpacking tent": rank the best dozen matches by the figure, not just the first four.
+        deep = (
+            intent == "search" and asked_measure(turn.request.message) and not ABOUT_SHOWN.search(turn.request.message)
+        )
         turn.search = search_products(turn.deps.indexes, turn.deps.catalog, turn.deps.store.id, query,
-                                      limit=CARDS, filters=filters)  # fmt: skip
+                                      limit=SUPERLATIVE_POOL if deep else CARDS, filters=filters)  # fmt: skip
         found = [(hit.product, hit.variant) for hit in turn.search.hits]
         if intent == "search" and found and _QUESTION.match(turn.request.message) and _named(found[0][0], turn):
             # "How warm is the Winterloft pad?": a question about a product it names, not a new search.
@@ -246,6 +251,11 @@ def retrieve(turn: Turn) -> Turn:
         if intent == "product_question":
             found = _page_product_first(found, turn)
         turn.products = found if intent in ("search", "recommendation") else found[:want]
+        if deep and not turn.search.parsed.sort and (ranked := rank_by_superlative(turn.request.message, found)):
+            best = ranked.products[:CARDS]
+            turn.products, turn.ranked_answer = best, rank_by_superlative(turn.request.message, best).text  # type: ignore[union-attr]
+        elif deep:
+            turn.products = found[:CARDS]
     elif intent in ("product_question", "comparison"):
         turn.products = resolved
     if intent == "comparison" and (len(turn.products) < 2 or not resolved):

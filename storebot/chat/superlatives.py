@@ -85,10 +85,15 @@ class Ranked:
     products: list[Item]
 
 
+def asked_measure(question: str) -> Measure | None:
+    """The superlative ``question`` asks for ("the lightest tent" -> lightest), or None."""
+    return next((m for m in MEASURES if re.search(rf"\b(?:{m.words})\b", question, re.IGNORECASE)), None)
+
+
 def rank_by_superlative(question: str, shown: Sequence[Item]) -> Ranked | None:
     """The products ``shown`` ranked for a superlative ``question``, or None if it asks none or no figure decides.
     The caller decides that the question is about the products shown (see :data:`ABOUT_SHOWN`)."""
-    measure = next((m for m in MEASURES if re.search(rf"\b(?:{m.words})\b", question, re.IGNORECASE)), None)
+    measure = asked_measure(question)
     if measure is None or len(shown) < 2:
         return None
     figures = [(item, _figure(measure, *item)) for item in shown]

@@ -12,6 +12,8 @@ Example:
     >>> index.add("p1", {"title": "Waterproof hiking boots for women"})
     >>> unknown_words(index, "waterprof hiking bots for kayaks")
     ['waterprof', 'bots', 'kayaks']
+    >>> unknown_words(index, "the waterproofest boots")  # a form of a word products use is not unknown
+    ['the']
     >>> [suggest(index, w) for w in ("waterprof", "hikng", "bots", "wmen", "kayaks", "gps")]
     ['waterproof', 'hiking', 'boot', 'women', None, None]
     >>> corrected("Waterprof hikng boots", typo_fixes(index, ["waterprof", "hikng"]))
@@ -35,11 +37,28 @@ _lock = threading.Lock()
 
 
 def unknown_words(index: BM25Index, text: str, ignore: Iterable[str] = ()) -> list[str]:
-    """The words of ``text`` (three letters or more, not in ``ignore``) that no indexed document has, lowercased."""
+    """The words of ``text`` (three letters or more, not in ``ignore``) that no indexed document has, lowercased.
+    A form of an indexed word is known: "warmest", "lighter", "brightest" when products say warm, light, bright."""
     skip = set(ignore)
-    return [
-        w for w in dict.fromkeys(_WORD.findall(normalize(text))) if w not in skip and not index.document_frequency(w)
-    ]
+    return [w for w in dict.fromkeys(_WORD.findall(normalize(text))) if w not in skip and not _known(index, w)]
+
+
+_SUFFIXES = ("iest", "ier", "est", "er", "ing", "ed", "ly")
+
+
+def _known(index: BM25Index, word: str) -> bool:
+    """Whether ``word`` or the word it is a form of (-est, -er, -ing, -ed, -ly) is indexed."""
+    if index.document_frequency(word):
+        return True
+    for suffix in _SUFFIXES:
+        base = word[: -len(suffix)]
+        if not word.endswith(suffix) or len(base) < 3:
+            continue
+        doubled = base[:-1] if len(base) > 3 and base[-1] == base[-2] else None  # "hottest" -> "hot"
+        candidates = [base + "y"] if suffix in ("iest", "ier") else [base, base + "e", doubled]
+        if any(c and index.document_frequency(c) for c in candidates):
+            return True
+    return False
 
 
 def suggest(index: BM25Index, word: str, avoid: Iterable[str] = ()) -> str | None:
