@@ -196,3 +196,15 @@ def test_the_merchants_goes_with_map_reaches_the_chat(demo: tuple[Any, ChatServi
     leaves = _leaves(services, answer)
     assert answer.intent == "recommendation" and answer.cards
     assert leaves[0] == "Socks" and "Trail Runners" not in leaves and "Sandals" not in leaves, leaves
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [("what goes with these boots?", "complementary"), ("something similar but cheaper", "similar"),
+     ("anything else instead?", "similar"), ("Show me rechargeable headlamps under $50 instead", None),
+     ("any alternatives to the Ridge Shell?", "similar")],
+)  # fmt: skip
+def test_instead_after_a_new_request_is_a_search_not_more_like_this(message: str, kind: str | None) -> None:
+    from storebot.chat.recommendations import recommendation_kind
+
+    assert recommendation_kind(message) == kind

@@ -46,7 +46,8 @@ _GOES_WITH = re.compile(
     re.IGNORECASE,
 )
 _LIKE_THIS = re.compile(
-    r"\b(?:like\s+(?:this|that|it|these|those|the\s+\w+)|similar|alternatives?|instead|other\s+options?)\b",
+    r"\b(?:like\s+(?:this|that|it|these|those|the\s+\w+)|similar|alternatives?|(?:something|anything|one)\s+"
+    r"(?:else\s+)?instead|other\s+options?)\b",  # "show me headlamps under $50 instead" is a search
     re.IGNORECASE,
 )
 _CHEAPER = re.compile(r"\b(?:cheaper|less\s+expensive|lower\s+price|budget|for\s+less)\b", re.IGNORECASE)
