@@ -57,6 +57,8 @@ def test_chat_says_the_store_does_not_carry_what_nothing_matches(services: Servi
     response = ask(service, shop, "Do you sell kayaks?")
     assert response.intent == "search" and response.cards == []
     assert 'We don\'t seem to carry "kayaks".' in response.text
+    plain = ask(service, shop, "Actually, show me rain jackets instead", session="session-0004")
+    assert plain.cards and "carry" not in plain.text, "the way of asking is not a product the store lacks"
     mixed = ask(service, shop, "Patagonia rain jackets", session="session-0002")
     assert mixed.cards and mixed.cards[0].id == "rain-1"
     assert mixed.text.startswith('We don\'t seem to carry "Patagonia", so here are the closest matches.')

@@ -131,7 +131,13 @@ QUERY_STOP_WORDS = _EDGE_WORDS | frozenset({
     "those", "they", "them", "their", "one", "ones", "how", "who", "where", "when", "why", "get", "find", "buy",
     "order", "stock", "offer", "good", "best", "great", "nice", "new", "really", "very", "more", "most", "less",
     "about", "like", "also", "just", "thanks", "thank", "other", "another", "kind", "type", "sort", "ideas",
-    "idea", "recommend", "suggest", "looking", "search", "help", "hello", "hey",
+    "idea", "recommend", "suggest", "looking", "search", "help", "hello", "hey", "instead", "else", "too", "then",
+    "now", "actually", "maybe", "perhaps", "still", "again", "anyway", "though", "yes", "yeah", "okay", "hmm",
+    "don't", "dont", "doesn't", "isn't", "aren't", "wouldn't", "might", "must", "shall", "may", "been", "being",
+    "were", "was", "had", "gets", "makes", "made", "lets", "using", "needs", "wants", "likes", "love", "finding",
+    "buying", "bought", "going", "went", "come", "comes", "came", "take", "took", "give", "gave", "keep", "kept",
+    "see", "saw", "say", "said", "tell", "told", "know", "knew", "think", "thought", "feel", "felt", "try", "tried",
+    "today", "tonight", "tomorrow", "here", "whose", "whom", "than", "either", "neither", "both", "each", "every",
 })  # fmt: skip
 """Words of a search that name no product: a catalog not having them says nothing about what it carries."""
 _KIND_ORDER = ("category", "brand", "brand_weak", "color", "size")  # first wins when a phrase means several things
