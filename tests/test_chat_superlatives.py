@@ -54,6 +54,16 @@ def test_one_five_star_review_does_not_beat_many_good_ones() -> None:
     assert "4.8★ from 21 reviews" in ranked.text and "5.0★ from 1 review)" in ranked.text
 
 
+def test_products_without_reviews_are_said_to_have_none() -> None:
+    """A listed product with no reviews used to raise (an HTTP 500 in the exploratory re-test)."""
+    rated = Product(id="rated", title="Rated", rating_avg=4.6, rating_count=12)
+    fresh = Product(id="fresh", title="Fresh", rating_avg=None, rating_count=0)
+    other = Product(id="other", title="Other", rating_avg=3.9, rating_count=8)
+    ranked = rank_by_superlative("which of those has the best reviews?", [(fresh, None), (rated, None), (other, None)])
+    assert ranked is not None and [p.id for p, _ in ranked.products] == ["rated", "other", "fresh"]
+    assert ranked.text.endswith("The Fresh has no reviews yet."), ranked.text
+
+
 def test_no_superlative_or_no_figure_means_no_ranking() -> None:
     assert rank_by_superlative("is it waterproof?", BAGS) is None
     assert rank_by_superlative("which one is the brightest?", BAGS) is None, "no bag lists an output"

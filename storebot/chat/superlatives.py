@@ -108,7 +108,11 @@ def rank_by_superlative(question: str, shown: Sequence[Item]) -> Ranked | None:
     answer = f"The {winner[0].title} is the {best}: {label}{text} ({others})."
     missing = [item for item, fig in figures if fig is None]
     if missing:
-        answer += f" {_names(missing)} {'does' if len(missing) == 1 else 'do'} not list {_what(measure)}."
+        one = len(missing) == 1
+        if measure.figure is _rating:
+            answer += f" {_names(missing)} {'has' if one else 'have'} no reviews yet."
+        else:
+            answer += f" {_names(missing)} {'does' if one else 'do'} not list {_what(measure)}."
     return Ranked(answer, [item for item, _ in known] + missing)
 
 
@@ -135,9 +139,8 @@ def _label(measure: Measure, product: Product) -> str:
 
 
 def _what(measure: Measure) -> str:
-    return {"best rated": "reviews", "cheapest": "a price"}.get(
-        measure.name, f"its {measure.keys[0].replace('_', ' ')}"
-    )
+    """What a product without the figure does not list: "a price" or "its weight"."""
+    return f"its {measure.keys[0].replace('_', ' ')}" if measure.keys else "a price"
 
 
 def _names(items: Sequence[Item]) -> str:
