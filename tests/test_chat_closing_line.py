@@ -44,3 +44,4 @@ def test_a_closing_line_about_the_reply_is_dropped(app: Flask, services: Service
     assert response.intent == "policy" and response.text, response
     assert response.text.rstrip().endswith(closing) is kept, response.text
     assert response.grounding["ok"]
+    assert response.grounding["action"] == ("template+model" if kept else "template"), "counts only a kept line"

@@ -121,3 +121,24 @@ def test_a_superlative_search_ranks_the_matches_by_the_figure(outdoor: ChatServi
     assert answer.text.startswith(f"The {winner} is the {measure} of these:"), answer.text
     assert "don't seem to carry" not in answer.text and "Showing results for" not in answer.text
     assert answer.grounding["ok"], answer.grounding
+
+
+def test_a_winner_question_on_a_product_page_with_no_list_ranks_its_category(outdoor: ChatService) -> None:
+    """Found by the exploratory re-test: it compared a pair of slides and a merino top."""
+    page = {"product_id": "1135"}  # the Stillwater 2 tent
+    answer = outdoor.respond(ChatRequest("demo", "best-page-1", "which one is the lightest?", page))
+    assert answer.cards and all("Tent" in c.title for c in answer.cards), [c.title for c in answer.cards]
+    assert answer.text.startswith(f"The {answer.cards[0].title} is the lightest of these:"), answer.text
+
+
+def test_a_question_about_the_cheapest_one_is_not_another_ranking(outdoor: ChatService) -> None:
+    session = "best-cheapest-1"
+    outdoor.respond(ChatRequest("demo", session, "headlamps"))
+    answer = outdoor.respond(ChatRequest("demo", session, "is the cheapest one rechargeable?"))
+    assert answer.intent == "product_question" and answer.cards[0].title == "Trail 250 Headlamp"  # $24.95
+    assert "the cheapest of these" not in answer.text, answer.text
+
+
+def test_which_colour_is_cheapest_is_about_the_variants_not_a_ranking() -> None:
+    assert rank_by_superlative("which colour is cheapest?", BAGS) is None
+    assert rank_by_superlative("which size is the lightest?", BAGS) is None

@@ -78,3 +78,13 @@ def test_forms_of_catalog_words_are_not_typos() -> None:
     index.add("bag", {"title": "Warm down sleeping bag", "description": "Light, bright and hot."})
     assert unknown_words(index, "warmest lightest brighter hottest sleeping bags") == []
     assert unknown_words(index, "warmth kayaking") == ["warmth", "kayaking"], "a form of an unknown word stays unknown"
+
+
+def test_small_talk_and_long_stories_are_not_things_the_store_lacks(services: Services, shop: str) -> None:  # noqa: F811
+    service = ChatService.from_services(services, llm=fake("Here is what I found."))
+    for n, message in enumerate(("lol", "cheers, that helped")):
+        answer = ask(service, shop, message, session=f"session-01{n}")
+        assert answer.intent == "greeting" and answer.cards == [] and "carry" not in answer.text, (message, answer)
+    story = ask(service, shop, "I need a light tent for two people, for a Sierra trip with my partner",
+                session="session-0200")  # fmt: skip
+    assert story.cards and "carry" not in story.text and story.cards[0].id.startswith("tent"), story

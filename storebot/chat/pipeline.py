@@ -35,7 +35,13 @@ from storebot.chat.prompts import build_messages
 from storebot.chat.references import Resolution, resolve_references
 from storebot.chat.review_answers import about_reviews
 from storebot.chat.session import ChatSession, SessionState
-from storebot.chat.superlatives import ABOUT_SHOWN, asked_measure, rank_by_superlative
+from storebot.chat.superlatives import (
+    ABOUT_SHOWN,
+    ABOUT_VARIANTS,
+    WINNER_QUESTION,
+    asked_measure,
+    rank_by_superlative,
+)
 from storebot.chat.types import ChatRequest
 from storebot.llm.base import BackendSpec, Capabilities
 from storebot.retrieval.filters import Filters
@@ -231,12 +237,16 @@ def retrieve(turn: Turn) -> Turn:
         return turn
     query = turn.condensed.standalone_query or turn.request.message
     resolved = [turn.known[pid] for pid in turn.resolution.product_ids if pid in turn.known]
+    if winner_page := _winner_without_a_list(turn):  # "which one is the lightest?" on a tent's page: the lightest tents
+        intent, query = "search", f"{turn.request.message} {_page_category(turn)}"
+        turn.intent = IntentResult("search", 0.7, "a superlative with no list shown: among the page's category")
     if intent in ("search", "recommendation") or (intent in ("product_question", "comparison") and not resolved):
         filters = Filters.from_dict(turn.condensed.filters) if turn.condensed.filters else None
         # "the lightest backpacking tent": rank the best dozen matches by the figure, not just the first four.
         deep = (
             intent == "search" and asked_measure(turn.request.message) and not ABOUT_SHOWN.search(turn.request.message)
         )
+        deep = deep or winner_page
         turn.search = search_products(turn.deps.indexes, turn.deps.catalog, turn.deps.store.id, query,
                                       limit=SUPERLATIVE_POOL if deep else CARDS, filters=filters)  # fmt: skip
         found = [(hit.product, hit.variant) for hit in turn.search.hits]
@@ -248,6 +258,8 @@ def retrieve(turn: Turn) -> Turn:
         if intent == "search":  # nothing the store sells matched a word ("kayaks"): no cards, search_notes says so
             hits = [] if turn.search.nothing_matched else close_matches(turn.search)
             found = [(hit.product, hit.variant) for hit in hits]
+            if _small_talk(turn.search):  # "lol", "cheers, that helped": no word names a product
+                turn.intent, intent, found = IntentResult("greeting", 0.5, "no word names a product"), "greeting", []
         if intent == "product_question":
             found = _page_product_first(found, turn)
         turn.products = found if intent in ("search", "recommendation") else found[:want]
@@ -283,6 +295,26 @@ def retrieve(turn: Turn) -> Turn:
     return turn
 
 
+def _small_talk(search: SearchResult) -> bool:
+    """A search with words, none of which could name a product, and no filter or order: small talk."""
+    parsed = search.parsed
+    return bool(parsed.search_text.strip()) and not search.content_words and not search.filters and not parsed.sort
+
+
+def _winner_without_a_list(turn: Turn) -> bool:
+    """A winner question ("which one is the lightest?") with fewer than two products shown, on a product's page."""
+    message = turn.request.message
+    shown = [f for f in turn.focus if f.product_id in turn.known]
+    return (len(shown) < 2 and bool(_page_category(turn)) and asked_measure(message) is not None
+            and WINNER_QUESTION.search(message) is not None and not ABOUT_VARIANTS.search(message)
+            and len(turn.resolution.product_ids) < 2)  # fmt: skip
+
+
+def _page_category(turn: Turn) -> str:
+    page = turn.known.get(turn.request.page_product_id or "")
+    return page[0].category[-1] if page and page[0].category else ""
+
+
 def _ranks_shown(turn: Turn, intent: str) -> bool:
     """Answer a superlative about the products on screen from their records; whether it did. Products the message
     names ("which is lighter, the Stillwater 2 or the Trailhead 2?") are ranked among themselves, in the order named."""
@@ -290,8 +322,9 @@ def _ranks_shown(turn: Turn, intent: str) -> bool:
     if len(named) == 1 and turn.resolution.kind in ("name", "attribute", "page"):
         return False  # "is the Moss one lighter?": one product, named; a question about it
     shown = named if len(named) >= 2 else [turn.known[f.product_id] for f in turn.focus if f.product_id in turn.known]
-    about_shown = intent in ("comparison", "product_question") or ABOUT_SHOWN.search(turn.request.message)
-    ranked = rank_by_superlative(turn.request.message, shown) if about_shown else None
+    message = turn.request.message
+    about_shown = intent in ("comparison", "product_question") or ABOUT_SHOWN.search(message)
+    ranked = rank_by_superlative(message, shown) if about_shown and WINNER_QUESTION.search(message) else None
     if ranked is None:
         return False
     turn.ranked_answer, turn.products = ranked.text, (named if len(named) >= 2 else ranked.products)

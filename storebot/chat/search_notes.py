@@ -8,7 +8,8 @@
 
 Example:
     >>> from types import SimpleNamespace as S
-    >>> kayaks = S(corrections={}, unmatched=["kayaks"], nothing_matched=True, parsed=S(search_text="kayaks"))
+    >>> kayaks = S(corrections={}, unmatched=["kayaks"], nothing_matched=True, parsed=S(search_text="kayaks"),
+    ...            content_words=["kayaks"])
     >>> search_note(kayaks, "Do you sell Kayaks?")
     'We don\\'t seem to carry "Kayaks". Could you tell me more about what you need it for?'
 """
@@ -21,6 +22,7 @@ from typing import Any
 REPHRASE = ("I couldn't match those words to anything in our catalog. Could you say it another way, in English if "
             "you can?")  # fmt: skip
 UNKNOWN_WORDS_SHOWN = 3
+SHORT_SEARCH = 4  # content words
 
 
 def search_note(search: Any, message: str) -> str:
@@ -35,7 +37,9 @@ def search_note(search: Any, message: str) -> str:
         missing = _quoted(search.unmatched, message)
         return f"We don't seem to carry {missing}. Could you tell me more about what you need it for?"
     notable = [w for w in search.unmatched if len(w) >= 4]  # "sox" is only a short way to write socks
-    if notable:
+    # Only in a short search is an unknown word the product asked for ("Patagonia jackets"); in a long message it is
+    # more likely part of the story ("...for a Sierra trip because our old one broke").
+    if notable and len(search.content_words) <= SHORT_SEARCH:
         missing = _quoted(notable[:UNKNOWN_WORDS_SHOWN], message)
         return f"We don't seem to carry {missing}, so here are the closest matches."
     return ""

@@ -194,8 +194,9 @@ class ChatService:
             parts.append(facts)
             yield "token", {"text": facts}
             turn.messages = closing_messages(message, facts, turn.deps.store.name)
+            written = len(parts)
             yield from self._generate(turn, parts, timings, max_sentences=1, max_words=CLOSING_WORDS)
-            action = "template+model" if len(parts) > 1 else "template"
+            action = "template+model" if len(parts) > written else "template"  # whether the model's line was kept
         elif intent in MODEL_INTENTS and grounded_data:
             action = yield from self._generate(turn, parts, timings)
         text = " ".join(p.strip() for p in parts if p.strip())

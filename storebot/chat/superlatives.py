@@ -73,6 +73,12 @@ MEASURES = (
             "better rated", figure=_rating),
     Measure(r"cheap(?:est|er)|least expensive|lowest price", "cheapest", "cheaper", lowest_wins=True, figure=_price),
 )  # fmt: skip
+# A question asking for a winner ("which one is the warmest?", "the brightest one?", "what's the lightest?"), not one
+# about a product picked by a superlative ("does the cheapest one come in black?").
+WINNER_QUESTION = re.compile(r"\bwhich\b|\bwhat(?:'s| is| are)\s+(?:the|your)\b|\bof (?:them|these|those|the \w+)\b"
+                             r"|^\s*(?:and\s+|ok\s+)?(?:the|your)\s+\w+(?:est|er)\b", re.IGNORECASE)  # fmt: skip
+# "Which colour is cheapest?", "which size is lightest?": a question about one product's variants, not a ranking.
+ABOUT_VARIANTS = re.compile(r"\b(?:colou?rs?|sizes?|versions?|options?|variants?|lengths?|widths?)\b", re.IGNORECASE)
 # Words that point at the products on screen: "which one", "of them", "of these", "the brightest one?".
 ABOUT_SHOWN = re.compile(r"\b(?:which|of (?:them|these|those|the two|the three|the four)|one|ones)\b", re.IGNORECASE)
 
@@ -94,7 +100,7 @@ def rank_by_superlative(question: str, shown: Sequence[Item]) -> Ranked | None:
     """The products ``shown`` ranked for a superlative ``question``, or None if it asks none or no figure decides.
     The caller decides that the question is about the products shown (see :data:`ABOUT_SHOWN`)."""
     measure = asked_measure(question)
-    if measure is None or len(shown) < 2:
+    if measure is None or len(shown) < 2 or ABOUT_VARIANTS.search(question):
         return None
     figures = [(item, _figure(measure, *item)) for item in shown]
     known = [(item, fig) for item, fig in figures if fig is not None]

@@ -138,6 +138,8 @@ QUERY_STOP_WORDS = _EDGE_WORDS | frozenset({
     "buying", "bought", "going", "went", "come", "comes", "came", "take", "took", "give", "gave", "keep", "kept",
     "see", "saw", "say", "said", "tell", "told", "know", "knew", "think", "thought", "feel", "felt", "try", "tried",
     "today", "tonight", "tomorrow", "here", "whose", "whom", "than", "either", "neither", "both", "each", "every",
+    "because", "since", "while", "until", "lol", "haha", "cheers", "helped", "helpful", "confirm", "right", "sure",
+    "please", "partner", "friend", "wife", "husband", "kids", "son", "daughter", "dad", "mom", "mum", "gift", "gifts",
 })  # fmt: skip
 """Words of a search that name no product: a catalog not having them says nothing about what it carries."""
 _KIND_ORDER = ("category", "brand", "brand_weak", "color", "size")  # first wins when a phrase means several things

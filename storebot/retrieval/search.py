@@ -39,6 +39,7 @@ from storebot.retrieval.indexer import LiveIndexes
 from storebot.retrieval.query import QUERY_STOP_WORDS, ParsedQuery, parse_query
 from storebot.retrieval.relax import relax
 from storebot.retrieval.spelling import corrected, typo_fixes, unknown_words
+from storebot.retrieval.tokenize import normalize
 
 CANDIDATES = 120
 MAX_DEPTH = CANDIDATES
@@ -113,10 +114,18 @@ class SearchResult:
     corrections: dict[str, str] = field(default_factory=dict)  # typo -> the catalog word searched instead
 
     @property
+    def content_words(self) -> list[str]:
+        """The words of the search that could name a product (not the way of asking), lowercased."""
+        words = re.findall(r"[^\W\d_]{3,}", normalize(self.parsed.search_text))
+        return [w for w in words if w not in QUERY_STOP_WORDS]
+
+    @property
     def nothing_matched(self) -> bool:
-        """Whether no word of the search is in any product: "kayaks" in an outdoor clothing store, or a typo."""
-        words = [w for w in re.findall(r"[^\W\d_]{3,}", self.parsed.search_text.lower()) if w not in QUERY_STOP_WORDS]
-        return bool(self.unmatched) and all(w in self.unmatched for w in words)
+        """Whether no word of the search is in any product ("kayaks" in an outdoor store, a typo), or nearly none:
+        three or more unknown words beside at most one known is another language rather than a product."""
+        words = self.content_words
+        unknown = [w for w in words if w in self.unmatched]
+        return bool(unknown) and (len(unknown) == len(words) or (len(unknown) >= 3 and len(words) - len(unknown) <= 1))
 
     @property
     def filters_applied(self) -> dict[str, Any]:
