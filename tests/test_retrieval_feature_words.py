@@ -42,7 +42,11 @@ PRODUCTS = [
     {"id": "softshell", "title": "Windward Softshell Jacket", "brand": "Alder", "price": "149.00",
      "category": ["Apparel", "Fleece & Midlayers"], "description": "A stretchy, wind-resistant softshell."},
     {"id": "rain", "title": "Ridge Shell Rain Jacket", "brand": "Alder", "price": "139.00",
-     "category": ["Apparel", "Jackets", "Rain Jackets"], "description": "A waterproof shell for wet hikes."},
+     "category": ["Apparel", "Jackets", "Rain Jackets"], "description": "A shell for wet hikes.",
+     "attributes": {"waterproof_rating": "20,000 mm", "packable": "yes, stuffs into its own pocket"}},
+    {"id": "vest", "title": "Flurry Down Vest", "brand": "Alder", "price": "66.95",
+     "category": ["Apparel", "Jackets", "Insulated Jackets"], "description": "A warm vest for cold mornings.",
+     "attributes": {"water_resistance": "water-resistant, not waterproof"}},
     {"id": "fleece", "title": "Hearthside Fleece Pullover", "brand": "Alder", "price": "79.00",
      "category": ["Apparel", "Fleece & Midlayers"], "description": "A warm grid fleece midlayer."},
 ]  # fmt: skip
@@ -142,6 +146,20 @@ def test_chat_cards_keep_only_the_close_matches(services: Services, indexed: str
         services.indexes, services.catalog(indexed), indexed, "cheapest softshell jackets", limit=4
     )
     assert cheapest.parsed.sort == "price_asc"
-    assert [h.product.id for h in close_matches(cheapest)] == ["rain", "softshell"], (
+    assert [h.product.id for h in close_matches(cheapest)] == ["vest", "rain", "softshell"], (
         "with an order asked for, the weaker match stays: the cheapest may be one of them"
     )
+
+
+def test_yes_with_a_detail_and_not_x_in_any_spec_are_read_as_features() -> None:
+    shell = Product(id="s", title="Shell", attributes={"packable": "yes, stuffs into its own pocket", "hood": "no"})
+    assert "packable (stuffs into its own pocket)" in product_text(shell) and "not hood" in product_text(shell)
+    vest = Product(id="v", title="Vest", attributes={"water_resistance": "water-resistant, not waterproof"})
+    assert contradicts(vest, "waterproof jacket") and not contradicts(vest, "warm vest")
+
+
+def test_sorted_by_price_the_products_stating_the_feature_come_first(services: Services, indexed: str) -> None:
+    result = search_products(services.indexes, services.catalog(indexed), indexed, "cheapest waterproof jacket")
+    ids = [hit.product.id for hit in result.hits]
+    assert result.parsed.sort == "price_asc" and ids[0] == "rain", ids  # the only one stating it: its rating
+    assert ids[-1] == "vest", "the cheapest, but 'not waterproof': last"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from storebot.catalog.models import Policy, Product, Review
 from storebot.retrieval.normalize import phrase_key
@@ -27,27 +28,65 @@ MAX_WORDS = 180  # ~240 word pieces: inside MiniLM's 256 with room for the heade
 PASSAGE_WORDS = 120
 
 
-_YES, _NO = frozenset({"yes", "true"}), frozenset({"no", "false"})
+_FLAG = re.compile(r"\s*(yes|true|no|false)\s*(?:$|[,;:(-]\s*(.*?)\)?\s*$)", re.IGNORECASE)
+_NOT_FEATURE = re.compile(r"\b(?:not|non)[\s-]+([a-z][a-z-]+)", re.IGNORECASE)  # "water-resistant, not waterproof"
+
+
+def flag(value: object) -> tuple[bool, str] | None:
+    """A yes/no attribute value as (yes, detail): ``"yes, TrailSeal membrane"`` -> ``(True, "TrailSeal membrane")``,
+    ``"no"`` -> ``(False, "")``; None for any other value."""
+    m = _FLAG.fullmatch(str(value))
+    return (m.group(1).lower() in ("yes", "true"), (m.group(2) or "").strip()) if m else None
 
 
 def _attributes(product: Product, *, for_keywords: bool = False) -> str:
-    """The attributes as text. A yes/no one reads as its name ("insulated") or its negation ("not insulated"),
-    and a "no" is left out of the keyword text, where "insulated: no" would match a search for insulated."""
+    """The attributes as text. A yes/no one reads as its name ("insulated", "packable (stuffs into its own pocket)")
+    or its negation ("not insulated"), and a "no" is left out of the keyword text, where "insulated: no" would match
+    a search for insulated."""
     parts = []
     for key, value in product.attributes.items():
         if not value:
             continue
-        name, flag = key.replace("_", " "), str(value).strip().lower()
-        if flag in _YES:
-            parts.append(name)
-        elif flag in _NO:
-            parts.extend([] if for_keywords else [f"not {name}"])
-        else:
+        name, answer = key.replace("_", " "), flag(value)
+        if answer is None:
             parts.append(f"{name}: {value}")
+        elif answer[0]:
+            parts.append(f"{name} ({answer[1]})" if answer[1] else name)
+        elif not for_keywords:
+            parts.append(f"not {name}")
     return ". ".join(parts)
 
 
 _NEGATIONS = frozenset({"non", "not", "no", "without"})
+
+
+@lru_cache(maxsize=4096)
+def _key(text: str) -> tuple[str, ...]:
+    return phrase_key(text)
+
+
+def _features(product: Product) -> Iterator[tuple[tuple[str, ...], bool]]:
+    """The yes/no features the product states: ``(feature words, has it)``, from yes/no attributes, from "not X"
+    in any attribute ("water-resistant, not waterproof") and from ratings ("waterproof_rating: 10,000 mm")."""
+    for key, value in product.attributes.items():
+        answer = flag(value)
+        if answer is not None:
+            yield _key(key.replace("_", " ")), answer[0]
+            continue
+        denied = [m.group(1).lower() for m in _NOT_FEATURE.finditer(str(value))]
+        for word in denied:
+            yield _key(word), False
+        if key.endswith("_rating") and not denied:  # "waterproof_rating: 10,000 mm" states the feature
+            yield _key(key.removesuffix("_rating").replace("_", " ")), True
+
+
+def _asked(text: str, feature: tuple[str, ...]) -> bool | None:
+    """True if ``text`` asks for ``feature``, False if for its absence ("non-insulated"), None if it does not say."""
+    asked = _key(text)
+    for at in range(len(asked) - len(feature) + 1):
+        if feature and asked[at : at + len(feature)] == feature:
+            return not _NEGATIONS & set(asked[max(at - 2, 0) : at])  # "non-insulated", "without a hood"
+    return None
 
 
 def contradicts(product: Product, text: str) -> bool:
@@ -60,20 +99,16 @@ def contradicts(product: Product, text: str) -> bool:
         (True, False)
         >>> contradicts(Product(id="k", title="Keeper", attributes={"insulated": "yes"}), "bottle without insulated")
         True
+        >>> vest = Product(id="v", title="Vest", attributes={"water_resistance": "water-resistant, not waterproof"})
+        >>> contradicts(vest, "cheapest waterproof jacket"), affirms(vest, "cheapest waterproof jacket")
+        (True, False)
     """
-    asked: tuple[str, ...] | None = None
-    for key, value in product.attributes.items():
-        flag = str(value).strip().lower()
-        if flag not in _NO and flag not in _YES:
-            continue
-        asked = phrase_key(text) if asked is None else asked
-        feature = phrase_key(key.replace("_", " "))
-        for at in range(len(asked) - len(feature) + 1):
-            if feature and asked[at : at + len(feature)] == feature:
-                negated = bool(_NEGATIONS & set(asked[max(at - 2, 0) : at]))  # "non-insulated", "without a hood"
-                if negated == (flag in _YES):
-                    return True
-    return False
+    return any((wanted := _asked(text, feature)) is not None and wanted != has for feature, has in _features(product))
+
+
+def affirms(product: Product, text: str) -> bool:
+    """Whether ``product`` states it has a feature ``text`` asks for ("waterproof: yes, TrailSeal membrane")."""
+    return any(has and _asked(text, feature) is True for feature, has in _features(product))
 
 
 def _options(product: Product) -> str:

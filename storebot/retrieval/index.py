@@ -32,7 +32,7 @@ from storebot.retrieval.keyword import BM25Index
 from storebot.retrieval.vectorstore import HnswlibVectorStore
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 2  # 2: yes/no attributes read as "insulated" / "not insulated"; older indexes rebuild on load
+FORMAT_VERSION = 3  # 2: yes/no attributes read as "insulated" / "not insulated"; 3: "yes, detail"; older rebuild
 
 
 class IndexCorrupt(Exception):

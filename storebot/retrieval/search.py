@@ -31,7 +31,7 @@ from typing import Any
 from storebot.catalog.models import Product, Variant
 from storebot.catalog.repository import CatalogRepository
 from storebot.errors import StorebotError
-from storebot.retrieval.documents import contradicts
+from storebot.retrieval.documents import affirms, contradicts
 from storebot.retrieval.filters import FilterMatch, Filters, buyable, discount
 from storebot.retrieval.fusion import FusionConfig, HybridRanker
 from storebot.retrieval.index import StoreIndex
@@ -201,7 +201,7 @@ def search_products(
     floor = ranked[0].score * RELEVANCE_FLOOR if ranked else 0.0
     ranked = [h for h in ranked if h.score >= floor]
     hits, relaxed, used = _filtered(ranked, wanted, catalog, want, ranker, text, vector, index)
-    hits = _in_shopping_order(_sorted(hits, parsed.sort) if parsed.sort else hits, text)
+    hits = _in_shopping_order(_sorted(hits, parsed.sort) if parsed.sort else hits, text, sorted_by=parsed.sort)
     result = _page(SearchResult(query, parsed, hits, used, relaxed, index.version), offset, limit)
     result.unmatched = unmatched
     terms = _terms(text)
@@ -271,11 +271,18 @@ def _filtered(
     return [], notes, wanted
 
 
-def _in_shopping_order(hits: list[SearchHit], text: str) -> list[SearchHit]:
+def _in_shopping_order(hits: list[SearchHit], text: str, sorted_by: str | None = None) -> list[SearchHit]:
     """``hits`` in the order a shopper wants them: those that can be bought now (in stock in the matched variant,
     or on preorder or backorder) first, sold-out ones after them, and last those whose yes/no features contradict
-    the search ("insulated: no" for "insulated bottles"). Within each group the ranked (or sorted) order stands."""
-    return sorted(hits, key=lambda h: (contradicts(h.product, text), not buyable(h.product, h.variant)))
+    the search ("insulated: no" for "insulated bottles"). Sorted by price or rating, relevance no longer orders
+    them, so those that state the feature asked for ("waterproof: yes") also come before those that do not say.
+    Within each group the ranked (or sorted) order stands."""
+
+    def key(hit: SearchHit) -> tuple[bool, bool, bool]:
+        stated = affirms(hit.product, text) if sorted_by else True
+        return contradicts(hit.product, text), not stated, not buyable(hit.product, hit.variant)
+
+    return sorted(hits, key=key)
 
 
 def _filters_key(filters: Filters) -> str:
