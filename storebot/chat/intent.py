@@ -303,3 +303,22 @@ def _catalog_signal(text: str, vocabulary: CatalogVocabulary | None) -> str:
     if active or parsed.sort:
         return f"catalog words or filters: {', '.join(active or [parsed.sort or ''])}"
     return ""
+
+
+_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+|ok\s+|okay\s+)?(?:what|how)\s+about\b", re.IGNORECASE)
+_SIZE_WORDS = frozenset({"small", "medium", "large", "xs", "xl", "xxl", "s", "m", "l", "size", "sizes", "colour",
+                         "color", "one", "in", "a", "the"})  # fmt: skip
+
+
+def asks_other_option(message: str, vocabulary: CatalogVocabulary | None) -> bool:
+    """Whether ``message`` only asks "what about <a size or colour>?" ("what about large in Juniper?")."""
+    if vocabulary is None or not _WHAT_ABOUT.match(message):
+        return False
+    parsed = parse_query(_WHAT_ABOUT.sub("", message), vocabulary)
+    if parsed.filters.categories or parsed.filters.brands or parsed.sort:
+        return False
+    words = re.findall(r"[a-z]+", parsed.search_text.lower())
+    colours = {w for c in parsed.filters.colors for w in re.findall(r"[a-z]+", c.lower())}
+    return all(w in _SIZE_WORDS or w in colours for w in words) and bool(
+        parsed.filters.colors or parsed.filters.sizes or _SIZE_WORDS.intersection(words) - {"one", "in", "a", "the"}
+    )

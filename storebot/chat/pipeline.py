@@ -28,27 +28,21 @@ from storebot.chat.condense import Condensed, llm_condense_prompt, parse_llm_con
 from storebot.chat.condense import condense as condense_message
 from storebot.chat.deadline import call_within, model_timeout
 from storebot.chat.descriptors import FocusItem
-from storebot.chat.intent import IntentResult, classify_intent
+from storebot.chat.intent import IntentResult, asks_other_option, classify_intent
 from storebot.chat.memory import recent_within_budget
 from storebot.chat.mentions import find_mentions
 from storebot.chat.prompts import build_messages
 from storebot.chat.references import Resolution, resolve_references
 from storebot.chat.review_answers import about_reviews
 from storebot.chat.session import ChatSession, SessionState
-from storebot.chat.superlatives import (
-    ABOUT_SHOWN,
-    ABOUT_VARIANTS,
-    WINNER_QUESTION,
-    asked_measure,
-    rank_by_superlative,
-)
+from storebot.chat.superlatives import ABOUT_SHOWN, asked_measure, rank_by_superlative
 from storebot.chat.types import ChatRequest
+from storebot.chat.winners import page_category, rank_shown, winner_without_a_list
 from storebot.llm.base import BackendSpec, Capabilities
 from storebot.retrieval.filters import Filters
 from storebot.retrieval.index import StoreIndex
 from storebot.retrieval.indexer import LiveIndexes
 from storebot.retrieval.passages import Passage, search_policies, search_reviews
-from storebot.retrieval.query import parse_query
 from storebot.retrieval.search import IndexNotReady, SearchResult, close_matches, search_products
 from storebot.stores import Store
 
@@ -170,32 +164,17 @@ def classify(turn: Turn) -> Turn:
     subject = [pid for pid in turn.state.subject if pid in turn.known]
     if turn.resolution.unknown_name:  # "how heavy is the Ridgeback UL?": a product to look up, not the subject
         subject = []
-    if turn.intent.intent == "search" and len(subject) == 1 and _other_option(turn.request.message, turn.vocabulary):
+    if (
+        turn.intent.intent == "search"
+        and len(subject) == 1
+        and asks_other_option(turn.request.message, turn.vocabulary)
+    ):
         # "what about large in Juniper?" after "is it available in medium?": the same product, another variant.
         turn.intent = IntentResult("product_question", 0.7, "another size or colour of the product under discussion")
     if turn.intent.intent == "product_question" and not turn.resolution.product_ids and subject:
         turn.resolution = Resolution(product_ids=subject, kind="pronoun", explicit=False,
                                      note="the product under discussion")  # fmt: skip
     return turn
-
-
-_WHAT_ABOUT = re.compile(r"^\s*(?:and\s+|ok\s+|okay\s+)?(?:what|how)\s+about\b", re.IGNORECASE)
-_SIZE_WORDS = frozenset({"small", "medium", "large", "xs", "xl", "xxl", "s", "m", "l", "size", "sizes", "colour",
-                         "color", "one", "in", "a", "the"})  # fmt: skip
-
-
-def _other_option(message: str, vocabulary: Any) -> bool:
-    """Whether ``message`` only asks "what about <a size or colour>?" ("what about large in Juniper?")."""
-    if vocabulary is None or not _WHAT_ABOUT.match(message):
-        return False
-    parsed = parse_query(_WHAT_ABOUT.sub("", message), vocabulary)
-    if parsed.filters.categories or parsed.filters.brands or parsed.sort:
-        return False
-    words = re.findall(r"[a-z]+", parsed.search_text.lower())
-    colours = {w for c in parsed.filters.colors for w in re.findall(r"[a-z]+", c.lower())}
-    return all(w in _SIZE_WORDS or w in colours for w in words) and bool(
-        parsed.filters.colors or parsed.filters.sizes or _SIZE_WORDS.intersection(words) - {"one", "in", "a", "the"}
-    )
 
 
 def condense(turn: Turn) -> Turn:
@@ -237,8 +216,8 @@ def retrieve(turn: Turn) -> Turn:
         return turn
     query = turn.condensed.standalone_query or turn.request.message
     resolved = [turn.known[pid] for pid in turn.resolution.product_ids if pid in turn.known]
-    if winner_page := _winner_without_a_list(turn):  # "which one is the lightest?" on a tent's page: the lightest tents
-        intent, query = "search", f"{turn.request.message} {_page_category(turn)}"
+    if winner_page := winner_without_a_list(turn):  # "which one is the lightest?" on a tent's page: the lightest tents
+        intent, query = "search", f"{turn.request.message} {page_category(turn)}"
         turn.intent = IntentResult("search", 0.7, "a superlative with no list shown: among the page's category")
     if intent in ("search", "recommendation") or (intent in ("product_question", "comparison") and not resolved):
         filters = Filters.from_dict(turn.condensed.filters) if turn.condensed.filters else None
@@ -272,7 +251,7 @@ def retrieve(turn: Turn) -> Turn:
         turn.products = resolved
     if intent == "comparison" and (len(turn.products) < 2 or not resolved):
         turn.products = _compared(turn, resolved, fallback=turn.products)
-    if _ranks_shown(turn, intent):  # "which one is the warmest?", "the brightest one?": a winner among the cards
+    if rank_shown(turn, intent):  # "which one is the warmest?", "the brightest one?": a winner among the cards
         intent = turn.intent.intent  # type: ignore[union-attr]
     if intent in ("recommendation", "product_question", "search"):  # "what goes with these?": the recommender
         from storebot.chat.recommendations import apply_recommendations
@@ -299,37 +278,6 @@ def _small_talk(search: SearchResult) -> bool:
     """A search with words, none of which could name a product, and no filter or order: small talk."""
     parsed = search.parsed
     return bool(parsed.search_text.strip()) and not search.content_words and not search.filters and not parsed.sort
-
-
-def _winner_without_a_list(turn: Turn) -> bool:
-    """A winner question ("which one is the lightest?") with fewer than two products shown, on a product's page."""
-    message = turn.request.message
-    shown = [f for f in turn.focus if f.product_id in turn.known]
-    return (len(shown) < 2 and bool(_page_category(turn)) and asked_measure(message) is not None
-            and WINNER_QUESTION.search(message) is not None and not ABOUT_VARIANTS.search(message)
-            and len(turn.resolution.product_ids) < 2)  # fmt: skip
-
-
-def _page_category(turn: Turn) -> str:
-    page = turn.known.get(turn.request.page_product_id or "")
-    return page[0].category[-1] if page and page[0].category else ""
-
-
-def _ranks_shown(turn: Turn, intent: str) -> bool:
-    """Answer a superlative about the products on screen from their records; whether it did. Products the message
-    names ("which is lighter, the Stillwater 2 or the Trailhead 2?") are ranked among themselves, in the order named."""
-    named = [turn.known[pid] for pid in turn.resolution.product_ids if pid in turn.known]
-    if len(named) == 1 and turn.resolution.kind in ("name", "attribute", "page"):
-        return False  # "is the Moss one lighter?": one product, named; a question about it
-    shown = named if len(named) >= 2 else [turn.known[f.product_id] for f in turn.focus if f.product_id in turn.known]
-    message = turn.request.message
-    about_shown = intent in ("comparison", "product_question") or ABOUT_SHOWN.search(message)
-    ranked = rank_by_superlative(message, shown) if about_shown and WINNER_QUESTION.search(message) else None
-    if ranked is None:
-        return False
-    turn.ranked_answer, turn.products = ranked.text, (named if len(named) >= 2 else ranked.products)
-    turn.intent = IntentResult("comparison", 0.8, "a superlative about the products shown")
-    return True
 
 
 _CUE = re.compile(r"^\s*(?:please\s+)?(?:compare|what(?:'s| is) the difference between|difference between|"
