@@ -274,16 +274,13 @@ def test_review_chart_has_a_point_per_month(page, live) -> None:  # type: ignore
     page.select_option("#review-product", CHART_PRODUCT)
     reviews = [r for r in csv.DictReader((FIXTURES / "reviews.csv").open()) if r["product_id"] == CHART_PRODUCT]
     months = sorted({r["date"][:7] for r in reviews})
-    page.wait_for_function(
+    chart = page.wait_for_function(  # read in the same check that finds it complete: the section may redraw
         "n => { const c = document.getElementById('rating-chart')?.chart;"
-        " return c && c.getDatasetMeta(0).data.length === n; }",
+        " return c && c.getDatasetMeta(0).data.length === n && {labels: [...c.data.labels],"
+        " data: [...c.data.datasets[0].data], drawn: c.getDatasetMeta(0).data.length}; }",
         arg=len(months),
         timeout=30_000,
-    )
-    chart = page.evaluate(
-        "() => { const c = document.getElementById('rating-chart').chart;"
-        " return {labels: c.data.labels, data: c.data.datasets[0].data, drawn: c.getDatasetMeta(0).data.length}; }"
-    )
+    ).json_value()
     assert chart["labels"] == months and chart["drawn"] == len(months)
     first = [int(r["rating"]) for r in reviews if r["date"].startswith(months[0])]
     assert chart["data"][0] == round(sum(first) / len(first), 2)
