@@ -1,13 +1,13 @@
 """A module-scoped app over the test Redis, and the demo store's feeds (fixtures/demo) synced into it.
 
-Tests that need the demo catalog build it once per module with :func:`module_app` and :func:`sync_feed_bytes`:
+Tests that need the demo catalog build it once per module with :func:`module_app` and :func:`indexed_store`:
 an app with its own key prefix, Celery queue and data directory, the session's MiniLM plugged in, and its keys
 removed afterwards.
 
 Example:
     >>> with module_app(redis_url, embedder, tmp_path_factory, "sale") as app:      # doctest: +SKIP
     ...     services = app.extensions["storebot"]
-    ...     sync_feed_bytes(services, keys, demo_products({"Tents"}), "shopify", "products")
+    ...     store, keys = indexed_store(services, (demo_products({"Tents"}), "shopify", "products"))
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from flask import Flask
 
 from storebot.app import create_app
 from storebot.catalog.sync import SyncOptions, sync_feed
+from storebot.retrieval.indexer import update_index
 from tests.conftest import FIXTURES
 
 
@@ -60,3 +61,13 @@ def demo_products(keep: set[str] | Callable[[int, dict[str, Any]], bool] | None 
         return json.dumps(feed).encode()
     wanted = keep if callable(keep) else (lambda _i, p: p["product_type"] in keep)
     return json.dumps({**feed, "products": [p for i, p in enumerate(feed["products"]) if wanted(i, p)]}).encode()
+
+
+def indexed_store(services: Any, *feeds: tuple[bytes, str, str], store_id: str = "demo") -> tuple[Any, Any]:
+    """A "Northwind Trail Co." store with ``feeds`` (data, format, kind) synced, then indexed: (store, its keys)."""
+    store, _ = services.stores.create("Northwind Trail Co.", [], store_id=store_id)
+    keys = services.keys(store.id)
+    for data, fmt, kind in feeds:
+        sync_feed_bytes(services, keys, data, fmt, kind)
+    update_index(services.redis, keys, services.index_root, services.embedder)
+    return store, keys

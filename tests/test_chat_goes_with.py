@@ -22,9 +22,8 @@ from storebot.catalog.models import Product
 from storebot.chat.recommendations import GoesWith, anchor, named_categories
 from storebot.chat.service import ChatService
 from storebot.chat.types import ChatRequest, ChatResponse
-from storebot.retrieval.indexer import update_index
 from storebot.retrieval.vocabulary import CatalogVocabulary
-from tests.demo_store import demo_products, module_app, sync_feed_bytes
+from tests.demo_store import demo_products, indexed_store, module_app, sync_feed_bytes
 from tests.test_chat_chain import fake
 
 BOOTS = "1090"  # Men's Traverse Mid Waterproof Hiking Boots
@@ -96,10 +95,7 @@ def demo(redis_url: str, embedder: Any, tmp_path_factory: pytest.TempPathFactory
     """The demo store: every product synced, its boots, socks, tents, sleeping bags and pads indexed."""
     with module_app(redis_url, embedder, tmp_path_factory, "goes") as app:
         services = app.extensions["storebot"]
-        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="demo")
-        keys = services.keys(store.id)
-        sync_feed_bytes(services, keys, demo_products(INDEXED_TYPES), "shopify", "products")
-        update_index(services.redis, keys, services.index_root, services.embedder)
+        _, keys = indexed_store(services, (demo_products(INDEXED_TYPES), "shopify", "products"))
         sync_feed_bytes(services, keys, demo_products(), "shopify", "products")  # the whole catalog
         yield services, ChatService.from_services(services, llm=fake("Here are some ideas."))
 

@@ -26,10 +26,9 @@ from storebot.chat.service import ChatService
 from storebot.chat.types import ChatRequest
 from storebot.llm import Capabilities, register_backend
 from storebot.retrieval.documents import policy_passages
-from storebot.retrieval.indexer import update_index
 from storebot.retrieval.passages import Passage, policy_concepts, search_policies
 from tests.conftest import FIXTURES
-from tests.demo_store import module_app, sync_feed_bytes
+from tests.demo_store import indexed_store, module_app
 
 RAW = json.loads((FIXTURES / "policies.json").read_text())["policies"]
 PASSAGES = {
@@ -160,10 +159,8 @@ def shop(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
                      capabilities=SMALL)  # fmt: skip
     with module_app(redis_url, embedder, tmp_path_factory, "pol", LLM_BACKEND=BACKEND) as app:
         services = app.extensions["storebot"]
-        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="northwind")
-        keys = services.keys(store.id)
-        sync_feed_bytes(services, keys, (FIXTURES / "policies.json").read_bytes(), "json", "policies")
-        update_index(services.redis, keys, services.index_root, services.embedder)
+        policies = ((FIXTURES / "policies.json").read_bytes(), "json", "policies")
+        store, _ = indexed_store(services, policies, store_id="northwind")
         yield app, store.id
 
 

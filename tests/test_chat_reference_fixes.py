@@ -20,10 +20,9 @@ from storebot.chat.condense import condense
 from storebot.chat.references import FocusItem, resolve_references
 from storebot.chat.service import ChatService
 from storebot.chat.types import ChatRequest, ChatResponse
-from storebot.retrieval.indexer import update_index
 from storebot.retrieval.vocabulary import CatalogVocabulary
 from tests.conftest import FIXTURES
-from tests.demo_store import demo_products, module_app, sync_feed_bytes
+from tests.demo_store import demo_products, indexed_store, module_app, sync_feed_bytes
 from tests.test_chat_chain import fake
 
 
@@ -149,10 +148,7 @@ def demo(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
     """The demo store with its tents, rain jackets, boots, trail runners, sandals and socks, indexed; reviews synced."""
     with module_app(redis_url, embedder, tmp_path_factory, "refs") as app:
         services = app.extensions["storebot"]
-        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="demo")
-        keys = services.keys(store.id)
-        sync_feed_bytes(services, keys, demo_products(TYPES), "shopify", "products")
-        update_index(services.redis, keys, services.index_root, services.embedder)
+        _, keys = indexed_store(services, (demo_products(TYPES), "shopify", "products"))
         sync_feed_bytes(services, keys, (FIXTURES / "reviews.csv").read_bytes(), "csv", "reviews")
         yield app
 

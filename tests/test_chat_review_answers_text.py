@@ -31,9 +31,8 @@ from storebot.insights.review_analysis import analyze_reviews
 from storebot.insights.review_store import ReviewInsightsStore
 from storebot.insights.review_summary import fit_summary, summarize_product
 from storebot.llm import Capabilities, register_backend
-from storebot.retrieval.indexer import update_index
 from tests.conftest import FIXTURES
-from tests.demo_store import module_app, sync_feed_bytes
+from tests.demo_store import indexed_store, module_app
 
 TENT = Product(id="t1", title="Trailhead 2 Backpacking Tent", brand="Northwind Trail", price=Decimal("159"),
                category=["Gear", "Tents"])  # fmt: skip
@@ -150,11 +149,8 @@ def shop(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
                      capabilities=SMALL)  # fmt: skip
     with module_app(redis_url, embedder, tmp_path_factory, "rev", LLM_BACKEND=BACKEND) as app:
         services = app.extensions["storebot"]
-        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="northwind")
-        keys = services.keys(store.id)
-        for name, fmt, kind in (("products.json", "shopify", "products"), ("reviews.csv", "csv", "reviews")):
-            sync_feed_bytes(services, keys, _demo_slice(name), fmt, kind)
-        update_index(services.redis, keys, services.index_root, services.embedder)
+        store, keys = indexed_store(services, (_demo_slice("products.json"), "shopify", "products"),
+                                    (_demo_slice("reviews.csv"), "csv", "reviews"), store_id="northwind")  # fmt: skip
         analyze_reviews(services.catalog(store.id), ReviewInsightsStore(services.redis, keys), services.embedder)
         yield app, store.id
 

@@ -16,9 +16,8 @@ from storebot.catalog.models import Product
 from storebot.chat.service import ChatService
 from storebot.chat.superlatives import rank_by_superlative
 from storebot.chat.types import ChatRequest
-from storebot.retrieval.indexer import update_index
 from storebot.services import Services
-from tests.demo_store import demo_products, module_app, sync_feed_bytes
+from tests.demo_store import demo_products, indexed_store, module_app
 from tests.test_chat_chain import ask, fake, shop  # noqa: F401 - the small catalog fixture
 
 
@@ -101,10 +100,7 @@ def outdoor(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) 
     """The demo store's tents, sleeping bags and headlamps, indexed."""
     with module_app(redis_url, embedder, tmp_path_factory, "best") as app:
         services = app.extensions["storebot"]
-        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="demo")
-        keys = services.keys(store.id)
-        sync_feed_bytes(services, keys, demo_products({"Tents", "Sleeping Bags", "Headlamps"}), "shopify", "products")
-        update_index(services.redis, keys, services.index_root, services.embedder)
+        indexed_store(services, (demo_products({"Tents", "Sleeping Bags", "Headlamps"}), "shopify", "products"))
         yield ChatService.from_services(services, llm=fake("Here you go."))
 
 

@@ -24,12 +24,11 @@ from storebot.chat.service import ChatService
 from storebot.chat.types import ChatRequest
 from storebot.errors import StorebotError
 from storebot.retrieval.filters import Filters
-from storebot.retrieval.indexer import update_index
 from storebot.retrieval.query import parse_query
 from storebot.retrieval.relax import RELAXATION_ORDER, relax
 from storebot.retrieval.vocabulary import CatalogVocabulary
 from tests.conftest import FIXTURES
-from tests.demo_store import demo_products, module_app, sync_feed_bytes
+from tests.demo_store import demo_products, indexed_store, module_app, sync_feed_bytes
 from tests.test_chat_chain import fake
 
 
@@ -242,12 +241,9 @@ def demo(redis_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> 
     """The app with the demo store's 180 products synced, its first INDEXED and its tents indexed."""
     with module_app(redis_url, embedder, tmp_path_factory, "sale") as app:
         services = app.extensions["storebot"]
-        store, _ = services.stores.create("Northwind Trail Co.", [], store_id="demo")
-        keys = services.keys(store.id)
         first = demo_products(lambda i, p: i < INDEXED or p["product_type"] == "Tents")
-        sync_feed_bytes(services, keys, first, "shopify", "products")
-        sync_feed_bytes(services, keys, (FIXTURES / "policies.json").read_bytes(), "json", "policies")
-        update_index(services.redis, keys, services.index_root, services.embedder)
+        policies = (FIXTURES / "policies.json").read_bytes()
+        store, keys = indexed_store(services, (first, "shopify", "products"), (policies, "json", "policies"))
         sync_feed_bytes(services, keys, demo_products(), "shopify", "products")  # the whole catalog
         sync_feed_bytes(services, keys, (FIXTURES / "reviews.csv").read_bytes(), "csv", "reviews")  # for browsing
         yield app, store.publishable_key
