@@ -255,6 +255,9 @@ def test_a_prefork_worker_serves_its_task_metrics(redis_url: str, key_prefix: st
     from storebot.app import create_app
 
     port = _free_port()
+    import redis as redis_lib
+
+    redis_lib.Redis.from_url(redis_url).delete("celery")  # Celery's default queue: nothing left by other tests
     (tmp_path / "metrics").mkdir()
     env = {**os.environ, "REDIS_URL": redis_url, "STOREBOT_KEY_PREFIX": key_prefix, "HF_HUB_OFFLINE": "1",
            "STOREBOT_DATA_DIR": str(tmp_path / "data"), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
